@@ -1,0 +1,68 @@
+"""Every problem the suite can explain in one line is one of these exceptions.
+
+Anything raised that is *not* a ReadinessError is a defect of the suite itself.
+"""
+
+from __future__ import annotations
+
+
+class ReadinessError(Exception):
+    """A known, explainable problem; its message is what the user reads."""
+
+
+class ConfigError(ReadinessError):
+    """Bad input (settings, .env, targets file): the run stops before any request is sent."""
+
+
+class ReadOnlyViolation(ReadinessError):
+    """A write was attempted while READINESS_MODE=read-only; it never left the process."""
+
+
+class CrmError(ReadinessError):
+    """The CRM (or the network in front of it) did not give a usable answer."""
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+class CrmUnreachable(CrmError):
+    """No HTTP answer at all: name resolution, refused or dropped connection, time-out, proxy."""
+
+
+class TlsError(CrmUnreachable):
+    """The TLS handshake failed or the certificate was not trusted."""
+
+
+class UnexpectedReply(CrmError):
+    """The reply was not the JSON the API promises (an HTML error page from a proxy or PHP)."""
+
+
+class ApiNotAvailable(CrmError):
+    """The edition has no REST API (1CRM Startup answers 403 on every API call)."""
+
+
+class NonTlsRefused(CrmError):
+    """The server refuses API calls over plain http (the 1CRM default)."""
+
+
+class AuthenticationFailed(CrmError):
+    """The credentials or the API client were refused."""
+
+
+class AccessDenied(CrmError):
+    """The signed-in user's role forbids this module/action."""
+
+    def __init__(self, message: str, *, module: str | None = None, action: str | None = None, **kw):
+        super().__init__(message, **kw)
+        self.module = module
+        self.action = action
+
+
+class NotFound(CrmError):
+    """404: an unknown endpoint, model or record."""
+
+
+class ServerError(CrmError):
+    """5xx after the bounded retries, or any other unusable status."""
