@@ -1,0 +1,344 @@
+"""Settings from the environment or a .env file (the real environment wins).
+
+Every problem is reported as one ConfigError line naming where the value came from and how
+to fix it, before the suite sends a single request.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from dotenv import find_dotenv
+from dotenv.parser import parse_stream
+
+from .errors import ConfigError
+from .targets import Target, read_targets
+
+# The public interface: other tools drive the suite through exactly these names.
+SETTING_NAMES = (
+    "CRM_URL",
+    "CRM_USERNAME",
+    "CRM_PASSWORD",
+    "CRM_CLIENT_ID",
+    "CRM_CLIENT_SECRET",
+    "CRM_CA_BUNDLE",
+    "CRM_PROXY",
+    "CRM_TIMEOUT",
+    "RIVA_TARGETS_FILE",
+    "RIVA_DATATYPES",
+    "RIVA_THREADS",
+    "READINESS_MODE",
+    "READINESS_WAIVERS_FILE",
+    "CHANGE_TICKET",
+    "READINESS_ENV_FILE",
+)
+_OWN_PREFIXES = ("CRM_", "RIVA_", "READINESS_")
+SECRET_NAMES = frozenset({"CRM_PASSWORD", "CRM_CLIENT_SECRET"})
+
+# REST model names of the datatypes Riva syncs (1crm-api.md section 4).
+DEFAULT_DATATYPES = ("Contact", "Lead", "Account", "Meeting", "Call", "Task", "Note", "Email", "Opportunity", "aCase")
+KNOWN_DATATYPES = DEFAULT_DATATYPES + ("Project",)
+
+# The placeholder values env.example ships with; R5.2 fails while they are still in place.
+PLACEHOLDERS = {"CRM_USERNAME": "<connection-user>", "CRM_PASSWORD": "<connection-user-password>"}
+
+DEMO_HINT = "copy env.example to .env and fill it in, or run the demo: python -m readiness demo"
+
+
+class Secret:
+    """A value that prints as *** everywhere; reveal() is the only way to read it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str):
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+
+def is_placeholder(value: str | None) -> bool:
+    text = (value or "").strip()
+    return (text.startswith("<") and text.endswith(">")) or text.lower() in {"changeme", "change-me", "xxx"}
+
+
+@dataclass(frozen=True)
+class CrmAddress:
+    """CRM_URL as configured, and the base address the suite works against."""
+
+    configured: str
+    base: str
+    scheme: str
+    host: str
+    port: int
+    problems: tuple[str, ...] = ()  # reasons the configured value is not what Riva's wizard needs (R5.1)
+
+    @property
+    def is_https(self) -> bool:
+        return self.scheme == "https"
+
+    def join(self, path: str) -> str:
+        return f"{self.base}/{path.lstrip('/')}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    crm: CrmAddress
+    username: str | None
+    password: Secret | None
+    client_id: str | None
+    client_secret: Secret | None
+    ca_bundle: Path | None
+    proxy: str | None
+    timeout: float
+    targets_file: Path | None
+    targets: tuple[Target, ...]
+    datatypes: tuple[str, ...]
+    threads: int
+    mode: str
+    change_ticket: str | None
+    origins: Mapping[str, str] = field(default_factory=dict, repr=False)
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # every secret value, for the redactor
+
+    @property
+    def read_only(self) -> bool:
+        return self.mode == "read-only"
+
+    @property
+    def uses_oauth(self) -> bool:
+        return bool(self.client_id and self.client_secret)
+
+    @property
+    def tls_verify(self) -> str | bool:
+        return str(self.ca_bundle) if self.ca_bundle else True
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = None) -> Settings:
+    """Reads and validates every setting; raises ConfigError with one actionable line."""
+    environ = os.environ if environ is None else environ
+    if env_file is None:
+        env_file = env_file_from(environ)
+    file_values = read_env_file(env_file) if env_file else {}
+    return _Reader(environ, file_values, env_file).settings()
+
+
+def env_file_from(environ: Mapping[str, str]) -> Path | None:
+    """READINESS_ENV_FILE names the file (`none`: read none); else .env from here upward."""
+    chosen = environ.get("READINESS_ENV_FILE", "").strip()
+    if chosen.lower() == "none":
+        return None
+    if chosen:
+        if not Path(chosen).is_file():
+            raise ConfigError(f"environment variable READINESS_ENV_FILE: no such file '{chosen}' — give the path of "
+                              "your .env file, or none")
+        return Path(chosen)
+    found = find_dotenv(usecwd=True)
+    return Path(found) if found else None
+
+
+def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
+    """KEY -> (value, line) from a .env file; a line python-dotenv cannot parse is an error."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}) — save the file as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    values: dict[str, tuple[str, int]] = {}
+    for binding in parse_stream(io.StringIO(text)):
+        line = binding.original.line
+        if binding.error:
+            # Show only what precedes '=': the rest of a broken line may be a password.
+            head = binding.original.string.strip().split("=", 1)[0][:40]
+            raise ConfigError(
+                f"{path}:{line}: cannot read '{head}…' — write KEY=value, quoting values that contain "
+                "spaces, quotes or #"
+            )
+        if binding.key is None:
+            continue
+        if binding.key.startswith(_OWN_PREFIXES) and binding.key not in SETTING_NAMES:
+            raise ConfigError(f"{path}:{line}: unknown setting {binding.key}{_suggest(binding.key, SETTING_NAMES)}")
+        values[binding.key] = (binding.value or "", line)
+    return values
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" — did you mean {close[0]}?" if close else f" — known settings: {', '.join(choices)}"
+
+
+class _Reader:
+    """Resolves each setting to a value and remembers where it came from."""
+
+    def __init__(self, environ: Mapping[str, str], file_values: dict[str, tuple[str, int]], env_file: Path | None):
+        self.environ = environ
+        self.file_values = file_values
+        self.env_file = env_file
+        self.origins: dict[str, str] = {}
+
+    def lookup(self, name: str) -> str | None:
+        """Any variable (settings and probe users' password variables); the environment wins."""
+        if self.environ.get(name, "").strip():
+            self.origins[name] = f"environment variable {name}"
+            return self.environ[name].strip()
+        if name in self.file_values and self.file_values[name][0].strip():
+            value, line = self.file_values[name]
+            self.origins[name] = f"{self.env_file}:{line}: {name}"
+            return value.strip()
+        return None
+
+    def where(self, name: str) -> str:
+        return self.origins.get(name, name)
+
+    def path(self, name: str) -> Path | None:
+        value = self.lookup(name)
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        if not path.is_absolute() and self.origins[name].startswith(str(self.env_file)):
+            path = self.env_file.parent / path  # relative to the .env file that names it
+        if not path.is_file():
+            raise ConfigError(f"{self.where(name)}: no such file '{value}' — give the path of an existing file")
+        return path
+
+    def number(self, name: str, default, lowest, highest, kind=int):
+        value = self.lookup(name)
+        if value is None:
+            return default
+        try:
+            number = kind(value)
+        except ValueError:
+            number = None
+        if number is None or not lowest <= number <= highest:
+            raise ConfigError(f"{self.where(name)}={value!r} — use a number from {lowest} to {highest}")
+        return number
+
+    def settings(self) -> Settings:
+        url = self.lookup("CRM_URL")
+        if url is None:
+            raise ConfigError(f"CRM_URL is not set — {DEMO_HINT}")
+        crm = parse_crm_address(url, self.where("CRM_URL"))
+        secrets: list[str] = []
+        password = self.lookup("CRM_PASSWORD")
+        client_secret = self.lookup("CRM_CLIENT_SECRET")
+        secrets += [s for s in (password, client_secret) if s]
+        client_id = self.lookup("CRM_CLIENT_ID")
+        if bool(client_id) != bool(client_secret):
+            missing = "CRM_CLIENT_SECRET" if client_id else "CRM_CLIENT_ID"
+            raise ConfigError(f"{missing} is not set — an OAuth2 API client needs both CRM_CLIENT_ID and CRM_CLIENT_SECRET")
+        proxy = self.lookup("CRM_PROXY")
+        if proxy:
+            secrets += _proxy_secrets(proxy, self.where("CRM_PROXY"))
+        if self.lookup("READINESS_WAIVERS_FILE"):
+            raise ConfigError(
+                f"{self.where('READINESS_WAIVERS_FILE')}: waivers are not supported by this version of the suite "
+                "— remove the setting; nothing is waived"
+            )
+        targets_file = self.path("RIVA_TARGETS_FILE")
+        targets = read_targets(targets_file, self.lookup) if targets_file else ()
+        for target in targets:
+            if target.password_env:
+                secrets.append(self.lookup(target.password_env))
+        return Settings(
+            crm=crm,
+            username=self.lookup("CRM_USERNAME"),
+            password=Secret(password) if password else None,
+            client_id=client_id,
+            client_secret=Secret(client_secret) if client_secret else None,
+            ca_bundle=self.path("CRM_CA_BUNDLE"),
+            proxy=proxy,
+            timeout=self.number("CRM_TIMEOUT", 15.0, 1, 300, float),
+            targets_file=targets_file,
+            targets=targets,
+            datatypes=self.datatypes(),
+            threads=self.number("RIVA_THREADS", 3, 1, 100),
+            mode=self.mode(),
+            change_ticket=self.lookup("CHANGE_TICKET"),
+            origins=dict(self.origins),
+            secrets=tuple(secrets),
+        )
+
+    def datatypes(self) -> tuple[str, ...]:
+        value = self.lookup("RIVA_DATATYPES")
+        if value is None:
+            return DEFAULT_DATATYPES
+        by_lower = {name.lower(): name for name in KNOWN_DATATYPES}
+        chosen: list[str] = []
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            if item.lower() not in by_lower:
+                raise ConfigError(
+                    f"{self.where('RIVA_DATATYPES')}: '{item}' is not a 1CRM model{_suggest(item, KNOWN_DATATYPES)}"
+                )
+            if by_lower[item.lower()] not in chosen:
+                chosen.append(by_lower[item.lower()])
+        if not chosen:
+            raise ConfigError(f"{self.where('RIVA_DATATYPES')} is empty — list models, e.g. Contact,Meeting")
+        return tuple(chosen)
+
+    def mode(self) -> str:
+        value = (self.lookup("READINESS_MODE") or "full").lower()
+        if value not in ("full", "read-only"):
+            raise ConfigError(f"{self.where('READINESS_MODE')}={value!r} — use full or read-only")
+        return value
+
+
+def parse_crm_address(value: str, origin: str = "CRM_URL") -> CrmAddress:
+    """Normalises CRM_URL to the base address; rejects what no HTTP client could use."""
+    if any(ch.isspace() for ch in value):
+        raise ConfigError(f"{origin}: the address contains spaces — write it as https://host/path")
+    if "://" not in value:
+        raise ConfigError(f"{origin}={value!r} has no scheme — write it as https://{value}")
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ConfigError(f"{origin}: '{scheme}://' is not supported — 1CRM is reached over https:// (or http://)")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise ConfigError(f"{origin}: the port in {value!r} is not a number from 1 to 65535") from None
+    if not host:
+        raise ConfigError(f"{origin}={value!r} names no host — write it as https://crm.example.com")
+    problems = []
+    if parts.username or parts.password:
+        problems.append("it contains a user name or password; give Riva the address alone")
+    segments = [s for s in parts.path.split("/") if s]
+    if segments and segments[-1].lower().endswith(".php"):
+        problems.append(f"it points at the page '{segments.pop()}' rather than the login window's folder")
+    if parts.query or parts.fragment:
+        problems.append("it has a query or fragment (?…/#…); give the plain address")
+    netloc = host if ":" not in host else f"[{host}]"
+    if port:
+        netloc += f":{port}"
+    base = urlunsplit((scheme, netloc, "/".join([""] + segments), "", ""))
+    return CrmAddress(
+        configured=_without_credentials(value, parts),
+        base=base,
+        scheme=scheme,
+        host=host,
+        port=port or (443 if scheme == "https" else 80),
+        problems=tuple(problems),
+    )
+
+
+def _without_credentials(value: str, parts) -> str:
+    if parts.username or parts.password:
+        return value.replace(parts.netloc.rsplit("@", 1)[0] + "@", "***@", 1)
+    return value
+
+
+def _proxy_secrets(proxy: str, origin: str) -> list[str]:
+    parts = urlsplit(proxy)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{origin}: the proxy must be an http:// or https:// address, e.g. http://proxy:3128")
+    return [parts.password] if parts.password else []

@@ -1,0 +1,70 @@
+"""The targets file: the mailboxes Riva will sync, one CSV row each.
+
+Header row required; column `email` required; optional column `password_env` names the
+environment variable holding that user's password (passwords never live in the CSV).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError
+
+# Deliberately plain: Riva matches the mailbox's SMTP address literally, so anything
+# beyond local@domain.tld without spaces is left for the CRM comparison to judge.
+_ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+$")
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Target:
+    email: str
+    line: int
+    password_env: str | None = None
+
+    @property
+    def is_probe_user(self) -> bool:
+        return self.password_env is not None
+
+
+def read_targets(path: Path, lookup: Callable[[str], str | None]) -> tuple[Target, ...]:
+    """Parses and validates the file; every problem names the file, the line and the fix."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # a BOM from Excel is tolerated
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}) — save it as CSV UTF-8") from None
+    rows = csv.reader(text.splitlines())
+    header = next(rows, None)
+    if not header or not any(cell.strip() for cell in header):
+        raise ConfigError(f"{path}:1: the file is empty — add a header row 'email,password_env' and one row per mailbox")
+    columns = [cell.strip().lower() for cell in header]
+    if "email" not in columns:
+        hint = " (the file uses ';' — save it comma-separated)" if ";" in ",".join(header) else ""
+        raise ConfigError(f"{path}:1: no 'email' column in the header{hint} — the first row must name the columns, e.g. email,password_env")
+    email_col = columns.index("email")
+    password_col = columns.index("password_env") if "password_env" in columns else None
+    seen: dict[str, int] = {}
+    targets: list[Target] = []
+    for line, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        email = row[email_col].strip() if email_col < len(row) else ""
+        if not _ADDRESS.match(email):
+            raise ConfigError(f"{path}:{line}: '{email}' is not an e-mail address — write the mailbox's primary SMTP address")
+        if email.lower() in seen:
+            raise ConfigError(f"{path}:{line}: {email} is listed twice (first on line {seen[email.lower()]}) — keep one row")
+        seen[email.lower()] = line
+        password_env = row[password_col].strip() if password_col is not None and password_col < len(row) else ""
+        if password_env:
+            if not _VARIABLE.match(password_env):
+                raise ConfigError(f"{path}:{line}: password_env '{password_env}' is not a variable name — name the environment variable that holds the password, never the password itself")
+            if lookup(password_env) is None:
+                raise ConfigError(f"{path}:{line}: {password_env} is not set — set it in the environment or .env to the password of {email}")
+        targets.append(Target(email=email, line=line, password_env=password_env or None))
+    if not targets:
+        raise ConfigError(f"{path}: no mailbox rows after the header — add one row per mailbox Riva will sync")
+    return tuple(targets)
