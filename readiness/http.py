@@ -1,0 +1,210 @@
+"""The one HTTP session every request of the suite goes through.
+
+It owns the policies that must hold for every request: a time limit, bounded retries of
+idempotent verbs (urllib3's Retry), TLS verification with the configured CA bundle, the proxy,
+the read-only guard (G1) and the redacted evidence recorder (G3).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .errors import CrmUnreachable, ReadOnlyViolation, ServerError, TlsError
+from .redaction import Redactor
+
+READ_VERBS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Signing in is a POST that changes no CRM record, so read-only runs may still do it.
+SIGN_IN_PATHS = ("/api.php/auth/user/access_token", "/json.php")
+_BODY_EXCERPT = 2000
+
+
+class BoundedRetry(Retry):
+    """Honours Retry-After, but never sleeps longer than a readiness run can afford."""
+
+    MAX_RETRY_AFTER = 10.0
+
+    def get_retry_after(self, response):
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.MAX_RETRY_AFTER)
+
+
+def retry_policy() -> Retry:
+    return BoundedRetry(
+        total=3,
+        connect=2,
+        read=2,
+        status=3,
+        backoff_factor=0.5,
+        backoff_max=4,
+        status_forcelist=(429, 502, 503, 504),
+        allowed_methods=READ_VERBS,  # never repeat a write: it might have happened
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+@dataclass
+class Exchange:
+    """One request and its reply, redacted, as evidence."""
+
+    method: str
+    url: str
+    status: int | None
+    elapsed_ms: int
+    request_headers: dict
+    request_body: Any
+    response_headers: dict
+    response_body: Any
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class ExchangeLog:
+    """A thread-safe, append-only list of redacted exchanges."""
+
+    def __init__(self, redactor: Redactor):
+        self.redactor = redactor
+        self._items: list[Exchange] = []
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def since(self, mark: int) -> list[Exchange]:
+        with self._lock:
+            return list(self._items[mark:])
+
+    def add(self, exchange: Exchange) -> None:
+        with self._lock:
+            self._items.append(exchange)
+
+    def record(self, response: requests.Response) -> None:
+        request = response.request
+        self._learn_secrets(response)
+        self.add(
+            Exchange(
+                method=request.method,
+                url=self.redactor.text(request.url),
+                status=response.status_code,
+                elapsed_ms=int(response.elapsed.total_seconds() * 1000),
+                request_headers=self.redactor.mapping(dict(request.headers)),
+                request_body=self._body(request.body, request.headers.get("Content-Type", "")),
+                response_headers=self.redactor.mapping(dict(response.headers)),
+                response_body=self._body(response.content, response.headers.get("Content-Type", "")),
+            )
+        )
+
+    def record_failure(self, method: str, url: str, error: str, started: float) -> None:
+        self.add(
+            Exchange(method, self.redactor.text(url), None, int((time.monotonic() - started) * 1000), {}, None, {}, None,
+                     error=self.redactor.text(error))
+        )
+
+    def _learn_secrets(self, response: requests.Response) -> None:
+        """Tokens and cookies the server hands out are secrets from now on."""
+        self.redactor.add(*response.cookies.values())
+        if "json" in response.headers.get("Content-Type", ""):
+            try:
+                body = response.json()
+            except ValueError:
+                return
+            if isinstance(body, dict):
+                self.redactor.add(*(str(body[k]) for k in ("access_token", "refresh_token") if body.get(k)))
+
+    def _body(self, body, content_type: str):
+        if body is None:
+            return None
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+        if "json" in content_type:
+            try:
+                return self.redactor.mapping(requests.models.complexjson.loads(text))
+            except ValueError:
+                pass
+        if "x-www-form-urlencoded" in content_type:
+            from urllib.parse import parse_qsl
+
+            return self.redactor.mapping(dict(parse_qsl(text)))
+        return self.redactor.text(text[:_BODY_EXCERPT])
+
+
+class CrmSession(requests.Session):
+    """requests.Session with the suite's policies; raise_for_network turns faults into CrmErrors."""
+
+    def __init__(self, *, timeout: float, verify: str | bool, proxy: str | None, read_only: bool, log: ExchangeLog):
+        super().__init__()
+        self.timeout = timeout
+        self.verify = verify
+        self.read_only = read_only
+        self.log = log
+        self.trust_env = False  # only CRM_PROXY and CRM_CA_BUNDLE decide, never stray variables
+        if proxy:
+            self.proxies = {"http": proxy, "https": proxy}
+        adapter = HTTPAdapter(max_retries=retry_policy(), pool_maxsize=16)
+        self.mount("http://", adapter)
+        self.mount("https://", adapter)
+        self.headers["User-Agent"] = "riva-readiness"
+        self.hooks["response"].append(lambda response, **_: self.log.record(response))
+
+    def request(self, method, url, **kwargs):
+        verb = self.effective_verb(method, kwargs.get("headers"))
+        if self.read_only and verb not in READ_VERBS and not urlsplit(url).path.endswith(SIGN_IN_PATHS):
+            raise ReadOnlyViolation(
+                f"read-only mode: refused to send {verb} {urlsplit(url).path} (READINESS_MODE=read-only)"
+            )
+        kwargs.setdefault("timeout", self.timeout)
+        started = time.monotonic()
+        try:
+            return super().request(method, url, **kwargs)
+        except requests.RequestException as exc:
+            problem = describe_network_error(exc, url, self.timeout)
+            self.log.record_failure(method, url, str(problem), started)
+            raise problem from None
+
+    @staticmethod
+    def effective_verb(method: str, headers) -> str:
+        override = (headers or {}).get("X-HTTP-Method-Override")
+        return (override or method).upper()
+
+
+def describe_network_error(exc: requests.RequestException, url: str, timeout: float) -> Exception:
+    """One clear sentence per kind of network fault (G4: no stack traces)."""
+    where = urlsplit(url)
+    target = f"{where.scheme}://{where.netloc}"
+    reason = _root_cause(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        return TlsError(f"TLS with {target} failed: {reason}", url=url)
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return CrmUnreachable(f"the proxy did not connect to {target}: {reason}", url=url)
+    if isinstance(exc, requests.exceptions.Timeout):
+        return CrmUnreachable(f"{target} did not answer within {timeout:g} s", url=url)
+    if isinstance(exc, requests.exceptions.RetryError):
+        return ServerError(f"{target} kept failing after bounded retries: {reason}", url=url)
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        if "Name or service not known" in reason or "getaddrinfo" in reason or "nodename nor servname" in reason:
+            return CrmUnreachable(f"the host name {where.hostname} does not resolve", url=url)
+        return CrmUnreachable(f"cannot connect to {target}: {reason}", url=url)
+    return CrmUnreachable(f"request to {target} failed: {reason}", url=url)
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost useful message of a requests/urllib3 exception chain."""
+    seen = exc
+    while True:
+        inner = getattr(seen, "reason", None) or seen.__context__ or seen.__cause__
+        if inner is None or inner is seen or not isinstance(inner, BaseException):
+            break
+        seen = inner
+        if isinstance(inner, (OSError,)) and not isinstance(inner, requests.RequestException):
+            break
+    text = str(seen) or type(seen).__name__
+    return text.split("] ", 1)[-1] if text.startswith("[") else text
