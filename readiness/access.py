@@ -1,0 +1,122 @@
+"""Step 1: confirm access to 1CRM from the Riva host (R1.1, R1.3 to R1.6; R1.2 is in tls.py)."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import time
+from collections.abc import Callable
+
+from faker import Faker
+
+from .client import CrmApi
+from .config import CrmAddress
+from .errors import ApiNotAvailable, AuthenticationFailed, CrmUnreachable, NonTlsRefused, NotFound, UnexpectedReply
+from .http import CrmSession
+from .outcome import Outcome
+from .weblogin import HOME_TITLE, find_login_page, sign_in
+
+
+def connect(crm: CrmAddress, session: CrmSession) -> Outcome:
+    """R1.1: the name resolves and the port accepts a TCP connection within the time limit."""
+    if session.proxies:  # the proxy resolves and connects for us: an HTTP answer through it is the proof
+        try:
+            response = session.head(f"{crm.base}/", allow_redirects=False)
+        except CrmUnreachable as exc:
+            return Outcome.fail(f"{crm.host} is not reachable through the proxy: {exc}")
+        return Outcome.ok(f"{crm.host} answered through the proxy (HTTP {response.status_code})")
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(crm.host, crm.port, type=socket.SOCK_STREAM)}
+    except socket.gaierror as exc:
+        return Outcome.fail(f"the host name {crm.host} does not resolve from this host ({exc.strerror}) — check "
+                            "CRM_URL and this host's DNS")
+    started = time.monotonic()
+    try:
+        socket.create_connection((crm.host, crm.port), timeout=session.timeout).close()
+    except TimeoutError:
+        return Outcome.fail(f"{crm.host} port {crm.port} did not accept a connection within {session.timeout:g} s "
+                            "— a firewall may drop the traffic")
+    except ConnectionRefusedError:
+        return Outcome.fail(f"{crm.host} port {crm.port} refused the connection: no web server listens there — "
+                            "check the port in CRM_URL and that the web server runs")
+    except OSError as exc:
+        return Outcome.fail(f"cannot connect to {crm.host} port {crm.port}: {exc.strerror or exc}")
+    elapsed = (time.monotonic() - started) * 1000
+    return Outcome.ok(f"{crm.host} ({', '.join(sorted(addresses))}) accepted a connection on port {crm.port} "
+                      f"in {elapsed:.0f} ms")
+
+
+def login_page(crm: CrmAddress, session: CrmSession) -> Outcome:
+    """R1.3: the address serves 1CRM's sign-in form."""
+    page = find_login_page(session, crm.base)
+    if page.status != 200:
+        return Outcome.fail(f"no login page at {page.url} (HTTP {page.status}) — is CRM_URL the address of the "
+                            "1CRM login window?")
+    if not page.has_login_form:
+        return Outcome.fail(f"{page.url} (title '{page.title}') is not the 1CRM sign-in form: it lacks the fields "
+                            "login_user, login_pass and login_button")
+    return Outcome.ok(f"{page.url} shows the 1CRM sign-in form (title '{page.title}')")
+
+
+def web_sign_in(crm: CrmAddress, session: CrmSession, username: str, password: str) -> Outcome:
+    """R1.4: the connection user signs in, reaches the home page, and signs out."""
+    result = sign_in(session, crm.base, username, password)
+    if result.human_check:
+        return Outcome.fail(f"the login page asks for a human check (CAPTCHA) before {username} can sign in: a "
+                            "scripted sign-in cannot pass it — have it lifted for the Riva host")
+    if not result.accepted:
+        return Outcome.fail(f"the web login refused {username}: '{result.message}'")
+    if result.home_title != HOME_TITLE:
+        return Outcome.fail(f"{username} was signed in, but the home page did not open (page title "
+                            f"'{result.home_title}') — the session is lost after sign-in; check PHP's session "
+                            "settings and cookies")
+    if not result.signed_out:
+        return Outcome.fail(f"{username} signed in, but signing out did not end the session", advisory=True)
+    return Outcome.ok(f"{username} signed in through the web login, reached '{HOME_TITLE}' and signed out")
+
+
+def api_sign_in(api: CrmApi) -> Outcome:
+    """R1.5: the REST API answers and the connection user authenticates to it."""
+    try:
+        version = api.version()
+    except (ApiNotAvailable, NonTlsRefused) as exc:
+        return Outcome.fail(str(exc))
+    except (NotFound, UnexpectedReply):
+        version = {}  # some servers hide the version; /me below still proves the API
+    try:
+        me = api.me()
+    except (ApiNotAvailable, NonTlsRefused) as exc:
+        return Outcome.fail(str(exc))
+    except AuthenticationFailed as exc:
+        return Outcome.fail(f"{api.username} cannot sign in to the REST API with {api.auth_method}: {exc}")
+    except (NotFound, UnexpectedReply) as exc:
+        return Outcome.fail(f"the REST API does not answer at {api.root}: {exc}")
+    found = f" (version {version['version']})" if version.get("version") else ""
+    return Outcome.ok(f"the REST API at {api.root} answers{found}; {api.username} authenticates with "
+                      f"{api.auth_method} as '{me.get('name') or me.get('id')}'")
+
+
+def unknown_user_refused(crm: CrmAddress, session: CrmSession, api_as: Callable[[str, str], CrmApi]) -> Outcome:
+    """R1.6: a sign-in as a random, non-existent user is refused (proves the gate can fail)."""
+    username, password = random_identity()
+    api = api_as(username, password)
+    refusals = []
+    result = sign_in(session, crm.base, username, password)
+    if result.accepted:
+        return Outcome.fail(f"the web login accepted the non-existent user '{api.username}': authentication is not "
+                            "enforced — do not connect Riva to this server")
+    refusals.append("the human check of the web login" if result.human_check else f"the web login ('{result.message}')")
+    try:
+        api.me()
+        return Outcome.fail(f"the REST API accepted the non-existent user '{api.username}': authentication is not "
+                            "enforced — do not connect Riva to this server")
+    except AuthenticationFailed as exc:
+        refusals.append(f"the REST API (HTTP {exc.status})")
+    except (ApiNotAvailable, NonTlsRefused):
+        pass  # no API to sign in to: R1.5 says why
+    return Outcome.ok(f"a sign-in as the non-existent user '{api.username}' was refused by {' and by '.join(refusals)}")
+
+
+def random_identity() -> tuple[str, str]:
+    """A user name no real account has (never risk locking out a real one) and a throw-away password."""
+    return f"riva-readiness-{Faker().user_name()}-{secrets.token_hex(4)}", secrets.token_urlsafe(18)

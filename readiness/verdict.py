@@ -1,0 +1,144 @@
+"""From outcomes to findings to one verdict (G6), and the files that carry it.
+
+GO only when every implemented requirement was evaluated and no blocking finding failed or
+errored. Advisory findings never change the verdict.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .catalogue import REQUIREMENTS, STEPS, Requirement
+from .outcome import Outcome
+
+PASSED, FAILED, SKIPPED, WAIVED, ERROR = "passed", "failed", "skipped", "waived", "error"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One entry of readiness.json: a requirement's outcome, per subject where it is judged per user."""
+
+    id: str
+    step: int
+    title: str
+    status: str
+    blocking: bool
+    message: str
+    subject: str | None = None
+
+    @classmethod
+    def of(cls, requirement: Requirement, status: str, message: str, *, blocking: bool | None = None,
+           subject: str | None = None) -> Finding:
+        return cls(requirement.id, requirement.step, requirement.title, status,
+                   requirement.blocking if blocking is None else blocking, message, subject)
+
+    @property
+    def stops_go_live(self) -> bool:
+        return self.blocking and self.status in (FAILED, ERROR)
+
+
+def findings_from_outcomes(requirement: Requirement, outcomes: list[Outcome]) -> list[Finding]:
+    """One finding per subject; it fails if any of its outcomes failed, and blocks unless all failures are advisory."""
+    by_subject: dict[str | None, list[Outcome]] = {}
+    for outcome in outcomes:
+        by_subject.setdefault(outcome.subject, []).append(outcome)
+    findings = []
+    for subject, group in by_subject.items():
+        failed = [o for o in group if not o.passed]
+        blocking = requirement.blocking and (not failed or any(not o.advisory for o in failed))
+        message = "; ".join(o.message for o in (failed or group))
+        findings.append(Finding.of(requirement, FAILED if failed else PASSED, message, blocking=blocking, subject=subject))
+    return findings
+
+
+@dataclass(frozen=True)
+class Verdict:
+    go: bool
+    reasons: tuple[str, ...]
+
+    @property
+    def word(self) -> str:
+        return "GO" if self.go else "NO-GO"
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.go else 1
+
+
+def decide(findings: list[Finding], not_evaluated: list[str] = (), interrupted: str | None = None) -> Verdict:
+    reasons = [f"{f.id}{f' ({f.subject})' if f.subject else ''} {f.status}" for f in findings if f.stops_go_live]
+    if interrupted:
+        reasons.insert(0, interrupted)
+    if not findings:
+        reasons.append("no requirement was evaluated")
+    if not_evaluated:
+        reasons.append(f"partial run: {', '.join(not_evaluated)} not evaluated")
+    return Verdict(not reasons, tuple(reasons))
+
+
+def not_covered(implemented: set[str]) -> list[str]:
+    """Catalogue requirements this version of the suite has no scenario for (said, never hidden)."""
+    return [rid for rid in REQUIREMENTS if rid not in implemented]
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def configuration_error(message: str) -> dict:
+    """The readiness.json of a run stopped by bad input: never leaves an earlier GO in place."""
+    return {"verdict": "NO-GO", "reasons": [f"configuration: {message}"], "generated_at": _now(), "checks": []}
+
+
+def report(verdict: Verdict, findings: list[Finding], **meta) -> dict:
+    """The readiness.json document; its keys are a public interface."""
+    order = {rid: n for n, rid in enumerate(REQUIREMENTS)}
+    checks = sorted(findings, key=lambda f: (order.get(f.id, len(order)), f.subject or ""))
+    return {
+        "verdict": verdict.word,
+        "reasons": list(verdict.reasons),
+        "crm_url": meta.get("crm_url"),
+        "version": meta.get("version"),
+        "edition": meta.get("edition"),
+        "generated_at": _now(),
+        "mode": meta.get("mode"),
+        "run_id": meta.get("run_id"),
+        "change_ticket": meta.get("change_ticket"),
+        "suite_version": meta.get("suite_version"),
+        "not_covered": meta.get("not_covered", []),
+        "checks": [asdict(f) for f in checks],
+    }
+
+
+def write_json(path: Path, document: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    temporary.replace(path)  # never leave a half-written verdict for CI to read
+
+
+def summary_lines(document: dict) -> list[str]:
+    """The short terminal summary, by step; plain ASCII so any Windows console shows it."""
+    lines = [f"CRM {document['crm_url']} | {document.get('version') or 'version unknown'} "
+             f"{document.get('edition') or ''} | mode {document['mode']}".replace("  ", " ")]
+    checks = document["checks"]
+    for step, title in STEPS.items():
+        mine = [c for c in checks if c["step"] == step]
+        if not mine:
+            continue
+        counts = [(sum(c["status"] == status for c in mine), status) for status in (FAILED, ERROR, WAIVED, SKIPPED, PASSED)]
+        tally = ", ".join(f"{n} {status}" for n, status in counts if n)
+        lines.append(f"Step {step}  {title:<40} {tally}")
+        for check in mine:
+            if check["status"] in (FAILED, ERROR):
+                kind = "blocking" if check["blocking"] else "advisory"
+                subject = f" [{check['subject']}]" if check["subject"] else ""
+                lines.append(f"    {check['status'].upper()} ({kind}) {check['id']}{subject}: {check['message']}")
+    if document.get("not_covered"):
+        lines.append(f"Not covered by this suite version: {', '.join(document['not_covered'])}")
+    reasons = f" - {'; '.join(document['reasons'])}" if document["reasons"] else ""
+    lines.append(f"VERDICT: {document['verdict']}{reasons}")
+    return lines

@@ -1,0 +1,56 @@
+"""The verdict rule: GO only when every implemented requirement ran and nothing blocking failed."""
+
+from readiness.catalogue import REQUIREMENTS
+from readiness.outcome import Outcome
+from readiness.verdict import Finding, decide, findings_from_outcomes, report, summary_lines
+
+R11, R12, R34 = REQUIREMENTS["R1.1"], REQUIREMENTS["R1.2"], REQUIREMENTS["R3.4"]
+
+
+def test_outcomes_merge_into_one_finding_per_subject():
+    findings = findings_from_outcomes(R11, [Outcome.ok("a"), Outcome.fail("b"), Outcome.ok("c", subject="x@y.z")])
+    assert [(f.subject, f.status, f.message, f.blocking) for f in findings] == [
+        (None, "failed", "b", True), ("x@y.z", "passed", "c", True)]
+
+
+def test_an_advisory_outcome_in_a_blocking_requirement_does_not_block():
+    [finding] = findings_from_outcomes(R12, [Outcome.fail("expires in 10 days", advisory=True)])
+    assert finding.status == "failed" and not finding.blocking
+    assert decide([finding]).go
+
+
+def test_blocking_failures_and_errors_stop_go_live():
+    failed = Finding.of(R11, "failed", "refused")
+    error = Finding.of(R12, "error", "timeout")
+    verdict = decide([failed, error])
+    assert not verdict.go and verdict.exit_code == 1
+    assert verdict.reasons == ("R1.1 failed", "R1.2 error")
+
+
+def test_advisory_requirements_never_change_the_verdict():
+    assert decide([Finding.of(R34, "failed", "shared account"), Finding.of(R11, "passed", "ok")]).go
+
+
+def test_skipped_is_not_a_failure_but_an_empty_or_partial_run_is_no_go():
+    assert decide([Finding.of(R11, "skipped", "read-only")]).go
+    assert decide([]).reasons == ("no requirement was evaluated",)
+    partial = decide([Finding.of(R11, "passed", "ok")], not_evaluated=["R1.2"])
+    assert not partial.go and "partial run: R1.2 not evaluated" in partial.reasons
+
+
+def test_interruption_is_no_go_with_the_reason_first():
+    verdict = decide([Finding.of(R11, "passed", "ok")], interrupted="interrupted")
+    assert verdict.word == "NO-GO" and verdict.reasons[0] == "interrupted"
+
+
+def test_report_shape_and_summary():
+    findings = [Finding.of(R12, "failed", "untrusted"), Finding.of(R11, "passed", "ok")]
+    document = report(decide(findings), findings, crm_url="https://crm", version="8.7.7", edition="Enterprise",
+                      mode="full", not_covered=["R2.1"])
+    assert [c["id"] for c in document["checks"]] == ["R1.1", "R1.2"]  # catalogue order
+    assert set(document["checks"][0]) == {"id", "step", "title", "status", "blocking", "message", "subject"}
+    assert document["verdict"] == "NO-GO" and document["generated_at"].endswith("Z")
+    lines = summary_lines(document)
+    assert any(line.startswith("Step 1") and "1 failed, 1 passed" in line for line in lines)
+    assert "    FAILED (blocking) R1.2: untrusted" in lines
+    assert lines[-1] == "VERDICT: NO-GO - R1.2 failed"
