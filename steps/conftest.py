@@ -1,0 +1,33 @@
+"""The step vocabulary shared by every feature. Steps only bind phrases to the readiness library."""
+
+import pytest
+from pytest_bdd import given, then
+
+from readiness.config import is_placeholder
+
+
+@given("the CRM address from the configuration", target_fixture="crm")
+def crm(settings):
+    return settings.crm
+
+
+@given("the Riva connection user's credentials", target_fixture="connection_user")
+def connection_user(settings):
+    password = settings.password.reveal() if settings.password else None
+    if not settings.username or not password or is_placeholder(settings.username) or is_placeholder(password):
+        pytest.skip("no connection user is configured (see R5.2)")
+    return settings.username, password
+
+
+# Every When step leaves the domain library's Outcome in `outcome`; the Then phrase states what it must show.
+@then("the connection is accepted within the time limit")
+@then("the certificate is trusted, names the host, is not about to expire, and TLS 1.2 or later is used")
+@then("the page shows the 1CRM sign-in form")
+@then('the home page "1CRM: Home Dashboard" opens and the user signs out again')
+@then("the API answers and accepts the connection user")
+@then("both the web login and the REST API refuse the sign-in")
+@then("it is the absolute http(s) address of the login window")
+@then("a connection user name and password are set, not the placeholders of env.example")
+@then("the connection sheet names the address, the connection user, the version and the edition, and no password")
+def outcome_holds(check, outcome):
+    check.expect(outcome)

@@ -1,0 +1,39 @@
+"""Step 1: confirm access to 1CRM from the Riva host."""
+
+from pytest_bdd import scenarios, when
+
+from readiness import access, tls
+
+scenarios("step1_access.feature")
+
+
+@when("this host opens a connection to the CRM address", target_fixture="outcome")
+def open_connection(crm, readiness_run):
+    return access.connect(crm, readiness_run.session())
+
+
+@when("this host opens a TLS session with the CRM", target_fixture="outcome")
+def open_tls_session(crm, readiness_run):
+    if not crm.is_https:
+        return tls.plain_http(crm)
+    return tls.judge(tls.inspect(readiness_run.session(), crm), crm)
+
+
+@when("this host opens the CRM's login page", target_fixture="outcome")
+def open_login_page(crm, readiness_run):
+    return access.login_page(crm, readiness_run.session())
+
+
+@when("the connection user signs in through the web login", target_fixture="outcome")
+def web_sign_in(crm, connection_user, readiness_run):
+    return access.web_sign_in(crm, readiness_run.session(), *connection_user)
+
+
+@when("the connection user signs in to the REST API", target_fixture="outcome")
+def api_sign_in(connection_user, readiness_run):
+    return access.api_sign_in(readiness_run.api_as(*connection_user))
+
+
+@when("someone signs in with a random user name that no account has", target_fixture="outcome")
+def unknown_user_sign_in(crm, readiness_run):
+    return access.unknown_user_refused(crm, readiness_run.session(), readiness_run.api_as)
