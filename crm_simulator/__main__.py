@@ -1,0 +1,81 @@
+"""Run a simulated 1CRM in the foreground.
+
+    python -m crm_simulator --preset healthy --port 8080 [--tls|--no-tls] [--host 127.0.0.1]
+    python -m crm_simulator --list-presets
+
+Prints the matching .env lines, then serves until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+from .presets import PRESETS
+from .server import Simulator, env_lines
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m crm_simulator",
+        description="Run a simulated 1CRM server (for demos and tests of the Riva readiness suite).",
+    )
+    parser.add_argument("--preset", default="healthy", choices=sorted(PRESETS), metavar="NAME",
+                        help="server state to simulate (see --list-presets); default: healthy")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on; default: 127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080, help="port to listen on (0: any free port); default: 8080")
+    parser.add_argument("--base-path", default="/1crm", help="path of the login window; default: /1crm")
+    scheme = parser.add_mutually_exclusive_group()
+    scheme.add_argument("--tls", dest="tls", action="store_true", default=None, help="serve https")
+    scheme.add_argument("--no-tls", dest="tls", action="store_false", help="serve plain http")
+    parser.add_argument("--quiet", action="store_true", help="do not log requests")
+    parser.add_argument("--list-presets", action="store_true", help="list the presets and exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    # An em dash must never crash a console with a narrow code page (Windows).
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    args = _parser().parse_args(argv)
+    if args.list_presets:
+        width = max(len(name) for name in PRESETS)
+        for name, preset in PRESETS.items():
+            print(f"{name:<{width}}  {preset.description}")
+        return 0
+
+    sim = Simulator(args.preset, host=args.host, port=args.port, tls=args.tls, base_path=args.base_path,
+                    log_requests=not args.quiet)
+    try:
+        sim.start()
+    except OSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    # A polite kill (SIGTERM) ends like Ctrl-C: the server stops and its temporary CA file is removed.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        # The CA PEM named in CRM_CA_BUNDLE lives in the simulator's temporary directory,
+        # which exists exactly as long as this process serves.
+        preset = sim.preset
+        print(f"# preset: {preset.name} — {preset.description}")
+        for line in env_lines(sim.env()):
+            print(line)
+        print("# Serving until Ctrl-C.", flush=True)
+        while sim.running:
+            time.sleep(0.5)  # short sleeps keep Ctrl-C responsive on Windows too
+    except KeyboardInterrupt:
+        print("\n# Stopped.", file=sys.stderr)
+    finally:
+        sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""Named server states of the simulator: one declarative ``Preset`` per misconfiguration.
+
+A preset is a bag of knobs read by the store (seed data), the TLS module (which certificate)
+and the Flask app (which behaviour). ``healthy`` is the reference; every other preset is
+``healthy`` with the few knobs changed that produce its one misconfiguration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Mapping
+
+# Certificate kinds understood by crm_simulator.tls.
+CERT_VALID = "valid"
+CERT_UNTRUSTED = "untrusted"  # issued by a CA other than the one handed out as the CA bundle
+CERT_WRONG_HOST = "wrong-host"  # valid only for crm.example.com
+CERT_EXPIRED = "expired"
+CERT_EXPIRING = "expiring"  # valid, but expires in 10 days
+
+# What answers at login.php.
+LOGIN_1CRM = "1crm"
+LOGIN_MISSING = "missing"  # 404
+LOGIN_NOT_1CRM = "not-1crm"  # a generic web server page
+
+
+def _frozen(mapping: Mapping[str, Mapping[str, str]]) -> Mapping[str, Mapping[str, str]]:
+    return MappingProxyType({k: MappingProxyType(dict(v)) for k, v in mapping.items()})
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    # --- transport -------------------------------------------------------------------------
+    tls: bool = True  # default scheme; Simulator(tls=...) can force either
+    cert: str = CERT_VALID
+    # --- product -------------------------------------------------------------------------------
+    version: str = "8.7.7"
+    edition: str = "enterprise"  # "startup" editions have no REST API
+    version_hidden: bool = False  # /api.php/version 404 and an About page without a version
+    # --- API authentication --------------------------------------------------------------------
+    oauth_client: bool = True  # a private API client (password grant) is registered
+    basic_auth: bool = False  # 1CRM's default: HTTP Basic disabled
+    allow_non_tls_api: bool = True  # the admin setting that lets plain-http API calls through
+    token_lifetime: int = 86399  # seconds, as in 1CRM's documented reply
+    accepts_any_login: bool = False  # broken authentication: any user name/password signs in
+    # --- web login -----------------------------------------------------------------------------
+    login_page: str = LOGIN_1CRM
+    human_check: bool = False
+    session_lost: bool = False  # sign-in succeeds, but the session never sticks
+    # --- seed data -----------------------------------------------------------------------------
+    seed: int = 20240601  # Faker / id seed: same preset, same data
+    # user_name -> field overrides applied after seeding, e.g. {"riva_svc": {"status": "Inactive"}}
+    user_overrides: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: _frozen({}))
+
+    @property
+    def api_available(self) -> bool:
+        """Only Pro and Enterprise editions have the REST API (1crm-api.md §1)."""
+        return self.edition.lower() != "startup"
+
+    @property
+    def products(self) -> list[str]:
+        return [self.edition.lower()]
+
+    @property
+    def edition_label(self) -> str:
+        return f"{self.edition.capitalize()} Edition"
+
+
+HEALTHY = Preset(
+    name="healthy",
+    description="A 1CRM Enterprise 8.7.7 server ready for Riva: valid TLS, OAuth client registered, users and roles in order.",
+)
+
+
+def _variant(name: str, description: str, **changes) -> Preset:
+    if "user_overrides" in changes:
+        changes["user_overrides"] = _frozen(changes["user_overrides"])
+    return replace(HEALTHY, name=name, description=description, **changes)
+
+
+_ALL = [
+    HEALTHY,
+    _variant(
+        "basic-auth",
+        "No OAuth client registered, HTTP Basic enabled: the API accepts user name and password only.",
+        oauth_client=False,
+        basic_auth=True,
+    ),
+    _variant(
+        "basic-disabled",
+        "No OAuth client registered and HTTP Basic disabled (the 1CRM default): every API sign-in fails.",
+        oauth_client=False,
+        basic_auth=False,
+    ),
+    _variant(
+        "startup-edition",
+        "1CRM Startup edition: the REST API does not exist, every API call answers 403.",
+        edition="startup",
+    ),
+    _variant(
+        "non-tls-refused",
+        "Served over plain http while 1CRM rejects non-TLS API calls (the default): every API call answers 403.",
+        tls=False,
+        allow_non_tls_api=False,
+    ),
+    _variant(
+        "plain-http",
+        "Served over plain http with non-TLS API calls allowed: works, but credentials travel in clear text.",
+        tls=False,
+        allow_non_tls_api=True,
+    ),
+    _variant(
+        "untrusted-cert",
+        "HTTPS certificate issued by an unknown CA: verification fails (unable to get local issuer certificate).",
+        cert=CERT_UNTRUSTED,
+    ),
+    _variant(
+        "wrong-host-cert",
+        "HTTPS certificate valid only for crm.example.com: host name mismatch.",
+        cert=CERT_WRONG_HOST,
+    ),
+    _variant(
+        "expired-cert",
+        "HTTPS certificate expired yesterday.",
+        cert=CERT_EXPIRED,
+    ),
+    _variant(
+        "expiring-cert",
+        "HTTPS certificate valid but expiring in 10 days.",
+        cert=CERT_EXPIRING,
+    ),
+    _variant(
+        "no-login-page",
+        "The login page is missing (404 Not Found); the REST API still works.",
+        login_page=LOGIN_MISSING,
+    ),
+    _variant(
+        "not-1crm",
+        "The address is a generic web server ('It works!'), not a 1CRM login window.",
+        login_page=LOGIN_NOT_1CRM,
+    ),
+    _variant(
+        "human-check",
+        "The login page shows a human-check (CAPTCHA) widget that refuses every scripted sign-in.",
+        human_check=True,
+    ),
+    _variant(
+        "session-lost",
+        "Web sign-in answers ok but the session is lost: the home page always redirects to the login page.",
+        session_lost=True,
+    ),
+    _variant(
+        "accepts-any-login",
+        "Broken authentication: any user name and password signs in (as a dummy user).",
+        accepts_any_login=True,
+    ),
+    _variant(
+        "version-hidden",
+        "The version is hidden: /api.php/version answers 404 and the About page prints no version.",
+        version_hidden=True,
+    ),
+    _variant(
+        "connection-user-inactive",
+        "The Riva connection user riva_svc is inactive.",
+        user_overrides={"riva_svc": {"status": "Inactive"}},
+    ),
+    _variant(
+        "connection-user-not-admin",
+        "The Riva connection user riva_svc has no administrator rights.",
+        user_overrides={"riva_svc": {"is_admin": "0"}},
+    ),
+]
+
+#: Every preset by name. Treat as read-only: presets are frozen and nothing in the package mutates this dict.
+PRESETS: dict[str, Preset] = {p.name: p for p in _ALL}
+
+
+def get_preset(preset: "str | Preset") -> Preset:
+    if isinstance(preset, Preset):
+        return preset
+    try:
+        return PRESETS[preset]
+    except KeyError:
+        raise ValueError(
+            f"Unknown simulator preset {preset!r}; known presets: {', '.join(PRESETS)}"
+        ) from None

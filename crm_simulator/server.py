@@ -1,0 +1,280 @@
+"""``Simulator``: one simulated 1CRM server on a local port, run in a background thread."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Iterable
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .app import ServerContext, create_app
+from .auth import AuthState
+from .presets import Preset, get_preset
+from .store import CONNECTION_PASSWORD, CONNECTION_USER, Store
+from .tls import build_tls
+
+OAUTH_CLIENT_ID = "riva-readiness"
+OAUTH_CLIENT_SECRET = "sim-client-secret"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+OVERRIDE_METHODS = frozenset({"PUT", "PATCH", "DELETE"})
+_NOT_FOUND = b"<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>\n"
+
+
+class Stats:
+    """What reached the server, in order. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: list[tuple[str, str, str]] = []
+        self._stray: list[tuple[str, str, str]] = []
+        self._data_writes = 0
+
+    def record(self, method: str, path: str, query_string: str) -> None:
+        with self._lock:
+            self._requests.append((method, path, query_string))
+            # Anything that would change CRM data; POST + X-HTTP-Method-Override is a POST too.
+            if method in WRITE_METHODS and path.startswith("/api.php/data/"):
+                self._data_writes += 1
+
+    def record_stray(self, method: str, path: str, query_string: str) -> None:
+        with self._lock:
+            self._stray.append((method, path, query_string))
+
+    @property
+    def stray_requests(self) -> list[tuple[str, str, str]]:
+        """Requests outside the base path (answered 404), with their full path; never data writes."""
+        with self._lock:
+            return list(self._stray)
+
+    @property
+    def requests(self) -> list[tuple[str, str, str]]:
+        """(method as sent, path relative to the base path, raw query string), oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    def count(self, method: str | None = None, path_prefix: str | None = None) -> int:
+        with self._lock:
+            return sum(
+                1
+                for m, p, _ in self._requests
+                if (method is None or m == method.upper()) and (path_prefix is None or p.startswith(path_prefix))
+            )
+
+    @property
+    def data_writes(self) -> int:
+        with self._lock:
+            return self._data_writes
+
+    def reset(self) -> None:
+        with self._lock:
+            self._requests.clear()
+            self._stray.clear()
+            self._data_writes = 0
+
+
+class _Mount:
+    """WSGI wrapper: counts every request, serves the app under the base path, applies overrides."""
+
+    def __init__(self, app, base_path: str, stats: Stats):
+        self.app = app
+        self.base_path = base_path
+        self.stats = stats
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "") or "/"
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        query = environ.get("QUERY_STRING", "")
+        base = self.base_path
+        if base and not (path == base or path.startswith(base + "/")):
+            self.stats.record_stray(method, path, query)
+            start_response("404 Not Found", [("Content-Type", "text/html"), ("Content-Length", str(len(_NOT_FOUND)))])
+            return [_NOT_FOUND]
+        relative = path[len(base):] or "/"
+        self.stats.record(method, relative, query)
+        override = environ.get("HTTP_X_HTTP_METHOD_OVERRIDE", "").strip().upper()
+        if method == "POST" and override in OVERRIDE_METHODS and relative.startswith("/api.php/"):
+            environ["REQUEST_METHOD"] = override  # for proxies that block verbs (1crm-api.md §1)
+        environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + base
+        environ["PATH_INFO"] = relative
+        return self.app(environ, start_response)
+
+
+def _handler_class(log_requests: bool) -> type[WSGIRequestHandler]:
+    class Handler(WSGIRequestHandler):
+        timeout = 60  # idle keep-alive connections give their worker thread back eventually
+
+        def log(self, type: str, message: str, *args) -> None:
+            if log_requests:
+                super().log(type, message, *args)
+
+    return Handler
+
+
+def _normalise_base_path(base_path: str) -> str:
+    base = "/" + (base_path or "").strip("/")
+    return "" if base == "/" else base
+
+
+class Simulator:
+    """A simulated 1CRM server in a background thread. Use as a context manager or start()/stop()."""
+
+    def __init__(
+        self,
+        preset: "str | Preset" = "healthy",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool | None = None,
+        base_path: str = "/1crm",
+        password: str | None = None,
+        client_secret: str | None = None,
+        log_requests: bool = False,
+    ):
+        self.preset: Preset = get_preset(preset)
+        self.host = host
+        self.tls: bool = self.preset.tls if tls is None else bool(tls)
+        self.base_path = _normalise_base_path(base_path)
+        self.password = password if password is not None else CONNECTION_PASSWORD
+        self.client_id: str | None = OAUTH_CLIENT_ID if self.preset.oauth_client else None
+        self.client_secret: str | None = (
+            (client_secret if client_secret is not None else OAUTH_CLIENT_SECRET) if self.preset.oauth_client else None
+        )
+        self.stats = Stats()
+        self._requested_port = port
+        self._log_requests = log_requests
+        self._lock = threading.Lock()
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self._tmpdir: Path | None = None
+        self._ca_bundle: Path | None = None
+        self._auth: AuthState | None = None
+        self.store: Store | None = None
+        self.port: int | None = None
+
+    # ----- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> "Simulator":
+        with self._lock:
+            if self._server is not None:
+                return self
+            try:
+                self._start()
+            except BaseException:
+                self._cleanup()
+                raise
+        return self
+
+    def _start(self) -> None:
+        ssl_context = None
+        if self.tls:
+            self._tmpdir = Path(tempfile.mkdtemp(prefix="crm-simulator-"))
+            ssl_context, self._ca_bundle = build_tls(self.preset.cert, self._tmpdir)
+        self.store = Store(self.preset, connection_password=self.password)
+        self._auth = AuthState(self.preset.token_lifetime)
+        ctx = ServerContext(self.preset, self.store, self._auth, self.client_id, self.client_secret)
+        app = _Mount(create_app(ctx), self.base_path, self.stats)
+        try:
+            server = make_server(
+                self.host,
+                self._requested_port,
+                app,
+                threaded=True,
+                request_handler=_handler_class(self._log_requests),
+                ssl_context=ssl_context,
+            )
+        except SystemExit:
+            # werkzeug reports a busy port by printing and exiting; a library must raise instead.
+            raise OSError(f"crm_simulator: cannot listen on {self.host}:{self._requested_port}") from None
+        self._server = server
+        self.port = server.port
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},  # stop() returns within ~0.1 s
+            name=f"crm-simulator-{self.preset.name}-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._cleanup()
+
+    def _cleanup(self) -> None:
+        server, thread = self._server, self._thread
+        self._server = self._thread = None
+        if server is not None:
+            if thread is not None and thread.is_alive():
+                server.shutdown()
+                thread.join(timeout=5)
+            server.server_close()
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+            self._ca_bundle = None
+
+    def __enter__(self) -> "Simulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._server is not None
+
+    # ----- what clients need -------------------------------------------------------------------
+
+    def _require_running(self) -> None:
+        # After stop() the address stays readable (for reports); before the first start() it is unknown.
+        if self.port is None:
+            raise RuntimeError("The simulator has not been started: call start() or use it as a context manager")
+
+    @property
+    def url(self) -> str:
+        """Address of the login window, without a trailing slash."""
+        self._require_running()
+        if self.tls:
+            host = "localhost"  # the name the certificate is issued for
+        else:
+            host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}{self.base_path}"
+
+    @property
+    def ca_bundle(self) -> str | None:
+        """Path of the CA PEM clients should trust (https only)."""
+        return str(self._ca_bundle) if self._ca_bundle is not None else None
+
+    def env(self) -> dict[str, str]:
+        """The suite's settings for this server."""
+        values = {"CRM_URL": self.url, "CRM_USERNAME": CONNECTION_USER, "CRM_PASSWORD": self.password}
+        if self.client_id is not None:
+            values["CRM_CLIENT_ID"] = self.client_id
+            values["CRM_CLIENT_SECRET"] = self.client_secret or ""
+        if self.ca_bundle is not None:
+            values["CRM_CA_BUNDLE"] = self.ca_bundle
+        return values
+
+    def active_web_sessions(self) -> int:
+        """Number of web (PHPSESSID) sessions signed in and not yet signed out."""
+        return self._auth.active_sessions() if self._auth is not None else 0
+
+    def expire_tokens(self) -> None:
+        """Make every access token issued so far expire now (to test refresh and re-sign-in)."""
+        if self._auth is not None:
+            self._auth.expire_access_tokens()
+
+    def __repr__(self) -> str:
+        where = self.url if self.running else "stopped"
+        return f"<Simulator {self.preset.name} {where}>"
+
+
+def env_lines(values: dict[str, str]) -> Iterable[str]:
+    return (f"{key}={value}" for key, value in values.items())
+
+
+__all__ = ["Simulator", "Stats", "OAUTH_CLIENT_ID", "OAUTH_CLIENT_SECRET", "env_lines"]

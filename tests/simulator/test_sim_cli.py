@@ -1,0 +1,67 @@
+"""``python -m crm_simulator``: listing presets, and serving in the foreground until interrupted."""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+
+from crm_simulator import PRESETS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(*args, **kwargs):
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    return subprocess.run([sys.executable, "-m", "crm_simulator", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, encoding="utf-8", timeout=60, **kwargs)
+
+
+def test_list_presets():
+    result = _run("--list-presets")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == len(PRESETS)
+    for name, preset in PRESETS.items():
+        assert any(line.startswith(name + " ") and preset.description in line for line in lines)
+
+
+def test_unknown_preset_is_a_usage_error():
+    result = _run("--preset", "nope")
+    assert result.returncode == 2 and "nope" in result.stderr
+
+
+@pytest.mark.skipif(os.name == "nt", reason="sending Ctrl-C to a child process is POSIX-only here")
+def test_serves_prints_env_and_stops_cleanly_on_ctrl_c():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crm_simulator", "--preset", "healthy", "--port", "0", "--quiet"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8",
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    try:
+        lines = []
+        for line in proc.stdout:
+            lines.append(line.rstrip("\n"))
+            if line.startswith("# Serving"):
+                break
+        env = dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
+        assert lines[0].startswith("# preset: healthy — ")
+        assert set(env) == {"CRM_URL", "CRM_USERNAME", "CRM_PASSWORD", "CRM_CLIENT_ID", "CRM_CLIENT_SECRET",
+                            "CRM_CA_BUNDLE"}
+        bundle = Path(env["CRM_CA_BUNDLE"])
+        assert bundle.is_file()
+        s = requests.Session()
+        s.trust_env = False
+        assert s.get(env["CRM_URL"] + "/api.php/version", verify=str(bundle), timeout=5).status_code == 200
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=15)
+        assert proc.returncode == 0
+        assert "Traceback" not in err
+        assert not bundle.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
