@@ -10,7 +10,7 @@ from collections.abc import Callable
 from faker import Faker
 
 from .client import CrmApi
-from .config import CrmAddress
+from .config import CrmAddress, Credentials, Secret
 from .errors import ApiNotAvailable, AuthenticationFailed, CrmUnreachable, NonTlsRefused, NotFound, UnexpectedReply
 from .http import CrmSession
 from .outcome import Outcome
@@ -58,9 +58,10 @@ def login_page(crm: CrmAddress, session: CrmSession) -> Outcome:
     return Outcome.ok(f"{page.url} shows the 1CRM sign-in form (title '{page.title}')")
 
 
-def web_sign_in(crm: CrmAddress, session: CrmSession, username: str, password: str) -> Outcome:
+def web_sign_in(crm: CrmAddress, session: CrmSession, user: Credentials) -> Outcome:
     """R1.4: the connection user signs in, reaches the home page, and signs out."""
-    result = sign_in(session, crm.base, username, password)
+    username = user.username
+    result = sign_in(session, crm.base, username, user.password.reveal())
     if result.human_check:
         return Outcome.fail(f"the login page asks for a human check (CAPTCHA) before {username} can sign in: a "
                             "scripted sign-in cannot pass it — have it lifted for the Riva host")
@@ -96,12 +97,13 @@ def api_sign_in(api: CrmApi) -> Outcome:
                       f"{api.auth_method} as '{me.get('name') or me.get('id')}'")
 
 
-def unknown_user_refused(crm: CrmAddress, session: CrmSession, api_as: Callable[[str, str], CrmApi]) -> Outcome:
+def unknown_user_refused(crm: CrmAddress, session: CrmSession, api_as: Callable[[Credentials], CrmApi]) -> Outcome:
     """R1.6: a sign-in as a random, non-existent user is refused (proves the gate can fail)."""
-    username, password = random_identity()
-    api = api_as(username, password)
+    stranger = random_identity()
+    username = stranger.username
+    api = api_as(stranger)
     refusals = []
-    result = sign_in(session, crm.base, username, password)
+    result = sign_in(session, crm.base, username, stranger.password.reveal())
     if result.accepted:
         return Outcome.fail(f"the web login accepted the non-existent user '{api.username}': authentication is not "
                             "enforced — do not connect Riva to this server")
@@ -117,6 +119,6 @@ def unknown_user_refused(crm: CrmAddress, session: CrmSession, api_as: Callable[
     return Outcome.ok(f"a sign-in as the non-existent user '{api.username}' was refused by {' and by '.join(refusals)}")
 
 
-def random_identity() -> tuple[str, str]:
+def random_identity() -> Credentials:
     """A user name no real account has (never risk locking out a real one) and a throw-away password."""
-    return f"riva-readiness-{Faker().user_name()}-{secrets.token_hex(4)}", secrets.token_urlsafe(18)
+    return Credentials(f"riva-readiness-{Faker().user_name()}-{secrets.token_hex(4)}", Secret(secrets.token_urlsafe(18)))

@@ -68,6 +68,14 @@ class Secret:
     __str__ = __repr__
 
 
+@dataclass(frozen=True)
+class Credentials:
+    """A user name and its password; safe to print (reports record step arguments by repr)."""
+
+    username: str
+    password: Secret
+
+
 def is_placeholder(value: str | None) -> bool:
     text = (value or "").strip()
     return (text.startswith("<") and text.endswith(">")) or text.lower() in {"changeme", "change-me", "xxx"}
@@ -118,6 +126,14 @@ class Settings:
     @property
     def uses_oauth(self) -> bool:
         return bool(self.client_id and self.client_secret)
+
+    @property
+    def connection_user(self) -> Credentials | None:
+        """The Riva connection user, unless a name or password is missing or a placeholder (R5.2)."""
+        name, password = self.username, self.password.reveal() if self.password else None
+        if not name or not password or is_placeholder(name) or is_placeholder(password):
+            return None
+        return Credentials(name, self.password)
 
     @property
     def tls_verify(self) -> str | bool:

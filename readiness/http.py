@@ -42,6 +42,7 @@ def retry_policy() -> Retry:
         connect=2,
         read=2,
         status=3,
+        other=0,  # TLS verification and protocol errors are not transient: fail at once
         backoff_factor=0.5,
         backoff_max=4,
         status_forcelist=(429, 502, 503, 504),

@@ -98,6 +98,11 @@ def _is_worker(config: pytest.Config) -> bool:
 # -- configuration gate ----------------------------------------------------------------------
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--reports-dir", default="reports", type=Path,
+                     help="where readiness.json and the connection sheet go (relative to the project folder)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     for rid, req in REQUIREMENTS.items():
         config.addinivalue_line("markers", f"{rid}: {req.title}")
@@ -106,7 +111,7 @@ def pytest_configure(config: pytest.Config) -> None:
     logging.getLogger("urllib3").setLevel(logging.ERROR)  # retries are expected; their chatter is not evidence
     if config.option.help or config.option.version or config.option.collectonly:
         return
-    state = RunState(reports_dir=config.rootpath / "reports", features_dir=config.rootpath / "features")
+    state = RunState(reports_dir=config.rootpath / config.getoption("reports_dir"), features_dir=config.rootpath / "features")
     if _is_worker(config):
         state.run_id = config.workerinput["readiness_run_id"]
     config.stash[STATE] = state

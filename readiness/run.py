@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 
 from .client import CrmApi
-from .config import Settings
+from .config import Credentials, Settings
 from .http import CrmSession, ExchangeLog
 from .redaction import Redactor
 from .server_info import ServerInfo, detect
@@ -36,25 +36,24 @@ class ReadinessRun:
         self._sessions.append(session)
         return session
 
-    def api_as(self, username: str, password: str) -> CrmApi:
+    def api_as(self, user: Credentials) -> CrmApi:
         """The REST API signed in as this user, by the configured mechanism (there is no impersonation endpoint)."""
+        password = user.password.reveal()
         self.redactor.add(password)
-        self.redactor.add_basic_credentials(username, password)
+        self.redactor.add_basic_credentials(user.username, password)
         s = self.settings
-        return CrmApi(self.session(), s.crm.base, username=username, password=password, client_id=s.client_id,
+        return CrmApi(self.session(), s.crm.base, username=user.username, password=password, client_id=s.client_id,
                       client_secret=s.client_secret.reveal() if s.client_secret else None)
 
     @cached_property
     def connection_api(self) -> CrmApi:
-        """As the Riva connection user (possibly without credentials: then only /version works)."""
-        s = self.settings
-        return self.api_as(s.username or "", s.password.reveal() if s.password else "") if s.username else CrmApi(
-            self.session(), s.crm.base)
+        """As the Riva connection user; without usable credentials only /version can answer."""
+        user = self.settings.connection_user
+        return self.api_as(user) if user else CrmApi(self.session(), self.settings.crm.base)
 
     @cached_property
     def server(self) -> ServerInfo:
-        s = self.settings
-        return detect(s.crm, self.connection_api, self.session(), s.username, s.password.reveal() if s.password else None)
+        return detect(self.settings.crm, self.connection_api, self.session(), self.settings.connection_user)
 
     def close(self) -> None:
         for session in self._sessions:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from .client import CrmApi
-from .config import CrmAddress
+from .config import CrmAddress, Credentials
 from .errors import CrmError
 from .http import CrmSession
 from .weblogin import ABOUT_PAGE, LOGOUT_PAGE, read_page, sign_in
@@ -37,7 +37,7 @@ def is_hosted(crm: CrmAddress) -> bool:
     return crm.host.endswith(HOSTED_DOMAINS)
 
 
-def detect(crm: CrmAddress, api: CrmApi, session: CrmSession, username: str | None, password: str | None) -> ServerInfo:
+def detect(crm: CrmAddress, api: CrmApi, session: CrmSession, user: Credentials | None) -> ServerInfo:
     """The API's version endpoint first; the About page (which needs a web sign-in) second."""
     hosted = is_hosted(crm)
     try:
@@ -49,10 +49,10 @@ def detect(crm: CrmAddress, api: CrmApi, session: CrmSession, username: str | No
         api_problem = "GET /api.php/version gave no version"
     except CrmError as exc:
         api_problem = f"GET /api.php/version: {exc}"
-    if not (username and password):
+    if user is None:
         return ServerInfo(None, None, hosted, f"{api_problem}; no credentials to open the About page")
     try:
-        if not sign_in(session, crm.base, username, password, sign_out=False).accepted:
+        if not sign_in(session, crm.base, user.username, user.password.reveal(), sign_out=False).accepted:
             return ServerInfo(None, None, hosted, f"{api_problem}; the web sign-in for the About page was refused")
         page = read_page(session, f"{crm.base}/{ABOUT_PAGE}")
         session.get(f"{crm.base}/{LOGOUT_PAGE}")  # leave no web session behind

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import socket
 import ssl
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import unquote, urlsplit
 
+import requests
 from cryptography import x509
+from urllib3.connection import HTTPSConnection
+from urllib3.util import make_headers
 
 from .config import CrmAddress
 from .errors import TlsError
-from .http import CrmSession
 from .outcome import Outcome
 
 EXPIRY_WARNING_DAYS = 30
@@ -20,7 +22,7 @@ MODERN_PROTOCOLS = ("TLSv1.2", "TLSv1.3")
 
 @dataclass(frozen=True)
 class Certificate:
-    subject: str
+    names: str  # the host names it is valid for (subject alternative names, else the subject)
     issuer: str
     not_after: datetime
 
@@ -32,19 +34,22 @@ class TlsFacts:
     error: str | None  # why verification failed; None when it succeeded
 
 
-def inspect(session: CrmSession, crm: CrmAddress) -> TlsFacts:
-    """One verified handshake through the suite's own session (so the proxy and CA bundle apply)."""
+def inspect(crm: CrmAddress, *, verify: str | bool, proxy: str | None, timeout: float) -> TlsFacts:
+    """A TLS handshake with the CRM (through the proxy's tunnel if any), verified as the suite's
+    requests are; when verification fails, a second, unverified one shows what was presented."""
     try:
-        response = session.get(f"{crm.base}/", stream=True, allow_redirects=False)
-    except TlsError as exc:
-        reason = str(exc).split(": ", 1)[-1]
-        return TlsFacts(None, None if session.proxies else _unverified_certificate(crm, session.timeout), reason)
-    try:
-        sock = response.raw.connection.sock
-        certificate = x509.load_der_x509_certificate(sock.getpeercert(binary_form=True))
-        return TlsFacts(sock.version(), _describe(certificate), None)
-    finally:
-        response.close()
+        protocol, der = _handshake(crm, proxy, timeout, ca_certs=_ca_file(verify))
+    except ssl.SSLError as exc:
+        reason = getattr(exc, "verify_message", None) or exc.reason or str(exc)
+        try:
+            _, der = _handshake(crm, proxy, timeout, ca_certs=None)
+            presented = _describe(x509.load_der_x509_certificate(der))
+        except (OSError, ValueError):
+            presented = None
+        return TlsFacts(None, presented, reason)
+    except OSError as exc:
+        raise TlsError(f"no TLS session with {crm.host}:{crm.port}: {exc.strerror or exc}") from None
+    return TlsFacts(protocol, _describe(x509.load_der_x509_certificate(der)), None)
 
 
 def judge(facts: TlsFacts, crm: CrmAddress, now: datetime | None = None) -> Outcome:
@@ -52,9 +57,9 @@ def judge(facts: TlsFacts, crm: CrmAddress, now: datetime | None = None) -> Outc
     cert = facts.certificate
     evidence = {"protocol": facts.protocol, "error": facts.error}
     if cert:
-        evidence.update(subject=cert.subject, issuer=cert.issuer, not_after=cert.not_after.isoformat())
+        evidence.update(names=cert.names, issuer=cert.issuer, not_after=cert.not_after.isoformat())
     if facts.error:
-        seen = f" (it names {cert.subject}, issued by {cert.issuer}, valid until {cert.not_after:%Y-%m-%d})" if cert else ""
+        seen = f" (it is for {cert.names}, issued by {cert.issuer}, valid until {cert.not_after:%Y-%m-%d})" if cert else ""
         return Outcome.fail(
             f"the TLS certificate of {crm.host} is not trusted from this host: {facts.error}{seen} — "
             "install a certificate from a trusted CA for this host name, or give its CA in CRM_CA_BUNDLE",
@@ -78,18 +83,34 @@ def plain_http(crm: CrmAddress) -> Outcome:
 
 
 def _describe(certificate: x509.Certificate) -> Certificate:
-    return Certificate(certificate.subject.rfc4514_string(), certificate.issuer.rfc4514_string(),
+    try:
+        alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = [str(n) for n in alternative.get_values_for_type(x509.DNSName)]
+        names += [str(n) for n in alternative.get_values_for_type(x509.IPAddress)]
+    except x509.ExtensionNotFound:
+        names = []
+    return Certificate(", ".join(names) or certificate.subject.rfc4514_string(), certificate.issuer.rfc4514_string(),
                        certificate.not_valid_after_utc)
 
 
-def _unverified_certificate(crm: CrmAddress, timeout: float) -> Certificate | None:
-    """The certificate as presented, read without trusting it: evidence for the failure message."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
+def _ca_file(verify: str | bool) -> str:
+    """The same trust anchors as the suite's requests: the configured bundle, else requests' own."""
+    return verify if isinstance(verify, str) else requests.certs.where()
+
+
+def _handshake(crm: CrmAddress, proxy: str | None, timeout: float, *, ca_certs: str | None) -> tuple[str, bytes]:
+    """(negotiated protocol, certificate in DER); ca_certs None means: do not verify."""
+    verify = dict(cert_reqs="CERT_REQUIRED", ca_certs=ca_certs) if ca_certs else dict(cert_reqs="CERT_NONE",
+                                                                                      assert_hostname=False)
+    if proxy:
+        via = urlsplit(proxy)
+        connection = HTTPSConnection(via.hostname, via.port or 80, timeout=timeout, **verify)
+        auth = f"{unquote(via.username)}:{unquote(via.password or '')}" if via.username else None
+        connection.set_tunnel(crm.host, crm.port, headers=make_headers(proxy_basic_auth=auth) if auth else None)
+    else:
+        connection = HTTPSConnection(crm.host, crm.port, timeout=timeout, **verify)
     try:
-        with socket.create_connection((crm.host, crm.port), timeout=timeout) as raw:
-            with context.wrap_socket(raw, server_hostname=crm.host) as sock:
-                return _describe(x509.load_der_x509_certificate(sock.getpeercert(binary_form=True)))
-    except (OSError, ValueError):
-        return None
+        connection.connect()
+        return connection.sock.version(), connection.sock.getpeercert(binary_form=True)
+    finally:
+        connection.close()

@@ -70,13 +70,13 @@ def read_page(session: CrmSession, url: str) -> Page:
 
 
 def find_login_page(session: CrmSession, base: str) -> Page:
-    """The first login page that shows the form; else the last page seen, for the message."""
-    page = None
+    """The first login page that shows the form; else the most telling page, for the message."""
+    pages = []
     for path in LOGIN_PAGES:
-        page = read_page(session, f"{base}/{path}")
-        if page.status == 200 and page.has_login_form:
-            return page
-    return page
+        pages.append(read_page(session, f"{base}/{path}"))
+        if pages[-1].status == 200 and pages[-1].has_login_form:
+            return pages[-1]
+    return next((page for page in pages if page.status == 200), pages[0])
 
 
 @dataclass(frozen=True)

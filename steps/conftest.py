@@ -3,7 +3,6 @@
 import pytest
 from pytest_bdd import given, then
 
-from readiness.config import is_placeholder
 
 
 @given("the CRM address from the configuration", target_fixture="crm")
@@ -13,10 +12,9 @@ def crm(settings):
 
 @given("the Riva connection user's credentials", target_fixture="connection_user")
 def connection_user(settings):
-    password = settings.password.reveal() if settings.password else None
-    if not settings.username or not password or is_placeholder(settings.username) or is_placeholder(password):
+    if settings.connection_user is None:
         pytest.skip("no connection user is configured (see R5.2)")
-    return settings.username, password
+    return settings.connection_user
 
 
 # Every When step leaves the domain library's Outcome in `outcome`; the Then phrase states what it must show.

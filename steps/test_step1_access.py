@@ -13,10 +13,10 @@ def open_connection(crm, readiness_run):
 
 
 @when("this host opens a TLS session with the CRM", target_fixture="outcome")
-def open_tls_session(crm, readiness_run):
+def open_tls_session(crm, settings):
     if not crm.is_https:
         return tls.plain_http(crm)
-    return tls.judge(tls.inspect(readiness_run.session(), crm), crm)
+    return tls.judge(tls.inspect(crm, verify=settings.tls_verify, proxy=settings.proxy, timeout=settings.timeout), crm)
 
 
 @when("this host opens the CRM's login page", target_fixture="outcome")
@@ -26,12 +26,12 @@ def open_login_page(crm, readiness_run):
 
 @when("the connection user signs in through the web login", target_fixture="outcome")
 def web_sign_in(crm, connection_user, readiness_run):
-    return access.web_sign_in(crm, readiness_run.session(), *connection_user)
+    return access.web_sign_in(crm, readiness_run.session(), connection_user)
 
 
 @when("the connection user signs in to the REST API", target_fixture="outcome")
 def api_sign_in(connection_user, readiness_run):
-    return access.api_sign_in(readiness_run.api_as(*connection_user))
+    return access.api_sign_in(readiness_run.api_as(connection_user))
 
 
 @when("someone signs in with a random user name that no account has", target_fixture="outcome")

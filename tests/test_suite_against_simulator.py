@@ -1,0 +1,186 @@
+"""Every Step 1 and Step 5 check fails on the misconfiguration it exists to catch, and passes on a healthy server.
+
+Each test runs the whole readiness suite in a subprocess against one simulator preset and reads
+readiness.json, exactly as CI gating a go-live would.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from crm_simulator import Simulator
+
+pytestmark = pytest.mark.slow
+STEP_1_AND_5 = {"R1.1", "R1.2", "R1.3", "R1.4", "R1.5", "R1.6", "R5.1", "R5.2", "R5.3"}
+
+
+def test_healthy_server_is_go_on_every_output(suite):
+    run = suite("healthy")
+    assert run.exit_code == 0, run.output
+    assert run.report["verdict"] == "GO" and run.report["reasons"] == []
+    assert run.statuses == dict.fromkeys(STEP_1_AND_5, "passed")
+    assert (run.report["version"], run.report["edition"], run.report["mode"]) == ("8.7.7", "Enterprise", "full")
+    assert "VERDICT: GO" in run.output
+    sheet = (run.reports_dir / "connection-sheet.md").read_text(encoding="utf-8")
+    assert "| Connection user name | riva_svc |" in sheet and "8.7.7 Enterprise (on-premise)" in sheet
+
+
+def test_http_basic_sign_in_works_where_the_server_allows_it(suite):
+    run = suite("basic-auth")
+    assert run.report["verdict"] == "GO", run.output
+    assert "HTTP Basic" in run.check("R1.5")["message"]
+
+
+def test_unreachable_address_fails_r11(suite):
+    with Simulator("plain-http") as gone:
+        env = gone.env()
+    run = suite("healthy", **env)  # the simulator above has stopped: nothing listens on its port
+    assert run.exit_code == 1
+    assert run.check("R1.1")["status"] == "failed"
+    assert "refused the connection" in run.check("R1.1")["message"]
+    assert run.check("R1.3")["status"] == "error"  # later checks cannot run; they say why, without a traceback
+    assert "Traceback" not in run.output
+
+
+@pytest.mark.parametrize(
+    "preset, message",
+    [
+        ("untrusted-cert", r"not trusted from this host: .*(unable to get local issuer|self.signed)"),
+        ("wrong-host-cert", r"not trusted from this host: .*[Hh]ostname mismatch.*it is for crm\.example\.com"),
+        ("expired-cert", r"not trusted from this host: .*certificate has expired"),
+    ],
+)
+def test_untrustworthy_certificates_fail_r12_and_block(suite, preset, message):
+    run = suite(preset)
+    finding = run.check("R1.2")
+    assert (finding["status"], finding["blocking"]) == ("failed", True)
+    assert re.search(message, finding["message"]), finding["message"]
+    assert run.report["verdict"] == "NO-GO"
+
+
+def test_certificate_expiring_soon_is_an_advisory_finding(suite):
+    run = suite("expiring-cert")
+    finding = run.check("R1.2")
+    assert (finding["status"], finding["blocking"]) == ("failed", False)
+    assert re.search(r"expires on \d{4}-\d\d-\d\d, in (9|10) days", finding["message"])
+    assert run.report["verdict"] == "GO" and run.exit_code == 0
+
+
+def test_plain_http_is_an_advisory_finding(suite):
+    run = suite("plain-http")
+    finding = run.check("R1.2")
+    assert (finding["status"], finding["blocking"]) == ("failed", False)
+    assert "clear text" in finding["message"]
+    assert run.report["verdict"] == "GO"
+
+
+@pytest.mark.parametrize(
+    "preset, message",
+    [
+        ("no-login-page", r"no login page at https://localhost:\d+/1crm/login\.php \(HTTP 404\)"),
+        ("not-1crm", r"is not the 1CRM sign-in form"),
+    ],
+)
+def test_missing_sign_in_form_fails_r13(suite, preset, message):
+    run = suite(preset)
+    assert run.check("R1.3")["status"] == "failed"
+    assert re.search(message, run.check("R1.3")["message"])
+
+
+@pytest.mark.parametrize(
+    "preset, message",
+    [
+        ("human-check", r"asks for a human check \(CAPTCHA\) before riva_svc can sign in"),
+        ("session-lost", r"riva_svc was signed in, but the home page did not open"),
+    ],
+)
+def test_broken_web_sign_in_fails_r14(suite, preset, message):
+    run = suite(preset)
+    assert run.check("R1.4")["status"] == "failed"
+    assert re.search(message, run.check("R1.4")["message"]), run.check("R1.4")["message"]
+    assert run.check("R1.5")["status"] == "passed"  # the API is a separate path
+
+
+def test_wrong_password_fails_web_and_api_sign_in_with_the_servers_words(suite):
+    run = suite("healthy", CRM_PASSWORD="not-the-password")
+    assert "the web login refused riva_svc: 'You must specify a valid username and password.'" in run.check("R1.4")["message"]
+    assert "riva_svc cannot sign in to the REST API with OAuth2 password grant" in run.check("R1.5")["message"]
+
+
+@pytest.mark.parametrize(
+    "preset, message",
+    [
+        ("startup-edition", r"this edition has no REST API \(1CRM Startup\)"),
+        ("non-tls-refused", r"the server rejects non-TLS API calls"),
+        ("basic-disabled", r"HTTP Basic sign-in is refused .*register an OAuth2 API client"),
+    ],
+)
+def test_api_problems_fail_r15_with_their_own_message(suite, preset, message):
+    run = suite(preset)
+    assert run.check("R1.5")["status"] == "failed"
+    assert re.search(message, run.check("R1.5")["message"]), run.check("R1.5")["message"]
+    assert run.report["verdict"] == "NO-GO"
+
+
+def test_server_accepting_any_user_fails_the_negative_control(suite):
+    run = suite("accepts-any-login")
+    finding = run.check("R1.6")
+    assert finding["status"] == "failed"
+    assert re.search(r"accepted the non-existent user 'riva-readiness-", finding["message"])
+
+
+def test_address_of_a_page_fails_r51_but_the_rest_still_runs(suite):
+    run = suite("healthy", CRM_URL=lambda simulator: f"{simulator.url}/index.php?module=Home&action=index")
+    assert run.check("R5.1")["status"] == "failed"
+    assert "points at the page 'index.php'" in run.check("R5.1")["message"]
+    assert run.check("R1.5")["status"] == "passed"  # the suite itself works against the derived base address
+
+
+@pytest.mark.parametrize("username, password", [("<connection-user>", "Sim-Riva-Pass-1"), ("riva_svc", None)])
+def test_missing_or_placeholder_credentials_fail_r52(suite, username, password):
+    run = suite("healthy", CRM_USERNAME=username, CRM_PASSWORD=password)
+    assert run.check("R5.2")["status"] == "failed"
+    assert re.search(r"(CRM_USERNAME still holds the placeholder|CRM_PASSWORD is not set)", run.check("R5.2")["message"])
+    assert run.check("R1.4")["status"] == "skipped" and "see R5.2" in run.check("R1.4")["message"]
+    assert run.report["verdict"] == "NO-GO"
+
+
+def test_undetectable_version_fails_r53(suite):
+    run = suite("version-hidden")
+    assert run.check("R5.3")["status"] == "failed"
+    assert "the connection sheet is incomplete: missing the CRM version" in run.check("R5.3")["message"]
+
+
+def test_bad_configuration_stops_before_any_request(suite):
+    run = suite("healthy", CRM_URL=lambda simulator: simulator.url.replace("https://", "ftp://"))
+    assert run.exit_code == 4
+    assert run.simulator.stats.requests == []
+    [line] = [line for line in run.output.splitlines() if "riva-readiness:" in line]
+    assert "CRM_URL: 'ftp://' is not supported" in line
+    assert run.report["verdict"] == "NO-GO" and run.report["reasons"][0].startswith("configuration:")
+
+
+def test_read_only_run_sends_no_write(suite):
+    run = suite("healthy", READINESS_MODE="read-only")
+    assert run.report["mode"] == "read-only" and run.report["verdict"] == "GO"
+    writes = [r for r in run.simulator.stats.requests if r[0] not in ("GET", "HEAD", "OPTIONS")]
+    assert run.simulator.stats.data_writes == 0
+    assert {path for _, path, _ in writes} <= {"/api.php/auth/user/access_token", "/json.php"}  # sign-ins only
+
+
+def test_no_secret_in_any_report_or_output(suite):
+    secrets = {"password": "Zebra-Password-31337", "client_secret": "Zebra-Client-Secret-31337"}
+    run = suite("healthy", simulator_options=secrets)
+    assert run.report["verdict"] == "GO", run.output
+    for path in [p for p in run.reports_dir.rglob("*") if p.is_file()]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert not any(s in text for s in secrets.values()), f"secret in {path}"
+    assert not any(s in run.output for s in secrets.values())
+
+
+def test_parallel_run_gives_the_same_verdict_and_statuses(suite):
+    serial, parallel = suite("human-check"), suite("human-check", "-n", "2")
+    assert parallel.report["verdict"] == serial.report["verdict"] == "NO-GO"
+    assert parallel.statuses == serial.statuses
