@@ -23,6 +23,7 @@ from .store import (
     ACL_ALL,
     ACL_OWNER,
     ACLROLE_MODEL,
+    CONNECTION_USER,
     DUMMY_USER,
     MODELS,
     USER_MODEL,
@@ -276,6 +277,8 @@ def create_app(ctx: ServerContext) -> Flask:
         that user qualify. Returns None when no owner restriction applies.
         """
         if model is USER_MODEL:
+            if action == "list" and user["user_name"] == CONNECTION_USER and not preset.connection_user_lists_users:
+                _deny(model.module, action)
             if action in ("view", "list"):
                 return None  # [assumed] every signed-in user may read users
             if not is_admin(user):
@@ -309,7 +312,7 @@ def create_app(ctx: ServerContext) -> Flask:
 
     def model_or_404(name: str) -> Model:
         model = MODELS.get(name)
-        if model is None:
+        if model is None or (model is ACLROLE_MODEL and not preset.roles_readable):
             _fail(404, f"Model {name} not found")
         return model
 
@@ -486,6 +489,8 @@ def create_app(ctx: ServerContext) -> Flask:
         user = api_user()
         model = model_or_404(model_name)
         # [assumed] the role links of 1crm-api.md §5, for administrators only
+        if model is USER_MODEL and link == "aclroles" and not preset.roles_readable:
+            _fail(404, f"Link {link} not found for model {model.name}", "not_found")  # [assumed]
         if (model is USER_MODEL and link == "aclroles") or (
             model is ACLROLE_MODEL and link in ("users", "actions")
         ):

@@ -24,7 +24,7 @@ LOGIN_MISSING = "missing"  # 404
 LOGIN_NOT_1CRM = "not-1crm"  # a generic web server page
 
 
-def _frozen(mapping: Mapping[str, Mapping[str, str]]) -> Mapping[str, Mapping[str, str]]:
+def _frozen(mapping: Mapping[str, Mapping]) -> Mapping[str, Mapping]:
     return MappingProxyType({k: MappingProxyType(dict(v)) for k, v in mapping.items()})
 
 
@@ -49,6 +49,14 @@ class Preset:
     login_page: str = LOGIN_1CRM
     human_check: bool = False
     session_lost: bool = False  # sign-in succeeds, but the session never sticks
+    # --- Steps 3 and 4: the targets file env() writes, and the users' rights --------------------
+    targets: tuple[str, ...] = ("alice.archer@example.com", "bob.baker@example.com")
+    probe_users: tuple[str, ...] = ("alice.archer@example.com", "bob.baker@example.com")  # env() hands out passwords
+    wrong_probe_passwords: tuple[str, ...] = ()  # probe users whose handed-out password is wrong
+    role_overrides: Mapping[str, Mapping[str, Mapping[str, int]]] = field(default_factory=lambda: _frozen({}))
+    roles_readable: bool = True  # False: ACLRole is not exposed through the API (404)
+    connection_user_lists_users: bool = True  # False: listing User is denied to the connection user
+    password_expires_in_days: int | None = None  # [assumed] User.password_expires of the connection user
     # --- seed data -----------------------------------------------------------------------------
     seed: int = 20240601  # Faker / id seed: same preset, same data
     # user_name -> field overrides applied after seeding, e.g. {"riva_svc": {"status": "Inactive"}}
@@ -77,6 +85,8 @@ HEALTHY = Preset(
 def _variant(name: str, description: str, **changes) -> Preset:
     if "user_overrides" in changes:
         changes["user_overrides"] = _frozen(changes["user_overrides"])
+    if "role_overrides" in changes:
+        changes["role_overrides"] = MappingProxyType({r: _frozen(m) for r, m in changes["role_overrides"].items()})
     return replace(HEALTHY, name=name, description=description, **changes)
 
 
@@ -170,6 +180,81 @@ _ALL = [
         "connection-user-not-admin",
         "The Riva connection user riva_svc has no administrator rights.",
         user_overrides={"riva_svc": {"is_admin": "0"}},
+    ),
+    _variant(
+        "connection-user-cannot-list-users",
+        "The Riva connection user may not list CRM users, so it cannot find the target users.",
+        connection_user_lists_users=False,
+    ),
+    _variant(
+        "connection-user-is-target",
+        "The Riva connection user's own mailbox is one of the targets: not a dedicated service account.",
+        targets=HEALTHY.targets + ("riva_svc@example.com",),
+    ),
+    _variant(
+        "connection-password-expiring",
+        "The Riva connection user's password expires in 5 days.",
+        password_expires_in_days=5,
+    ),
+    _variant(
+        "target-without-user",
+        "A target mailbox that no CRM user has as primary e-mail.",
+        targets=HEALTHY.targets + ("nobody.here@example.com",),
+    ),
+    _variant(
+        "target-secondary-email",
+        "A target mailbox that only matches a CRM user's secondary e-mail (email2).",
+        targets=HEALTHY.targets + ("g.green@example.org",),
+    ),
+    _variant(
+        "target-shared-email",
+        "A target mailbox that two CRM users share as primary e-mail.",
+        targets=HEALTHY.targets + ("shared.mailbox@example.com",),
+    ),
+    _variant(
+        "target-inactive",
+        "A target mailbox whose CRM user is inactive.",
+        targets=HEALTHY.targets + ("dana.dormant@example.com",),
+    ),
+    _variant(
+        "target-group-user",
+        "A target mailbox whose CRM user is a group user.",
+        targets=HEALTHY.targets + ("support.team@example.com",),
+    ),
+    _variant(
+        "target-portal-user",
+        "A target mailbox whose CRM user is a portal-only user.",
+        targets=HEALTHY.targets + ("paula.portal@example.com",),
+    ),
+    _variant(
+        "target-case-difference",
+        "A target mailbox whose CRM primary e-mail differs only in letter case.",
+        targets=HEALTHY.targets + ("henry.hill@example.com",),
+    ),
+    _variant(
+        "role-denies-meeting-delete",
+        "The target users' role 'Sales' denies delete on Meetings ([Meetings:40] Access Denied in Riva).",
+        role_overrides={"Sales": {"Meetings": {"delete": -99}}},
+    ),
+    _variant(
+        "role-denies-lead-export",
+        "The target users' role 'Sales' denies export on Leads.",
+        role_overrides={"Sales": {"Leads": {"export": -99}}},
+    ),
+    _variant(
+        "role-disables-module",
+        "The target users' role 'Sales' disables the Calls module, although its other rights allow everything.",
+        role_overrides={"Sales": {"Calls": {"access": -98}}},
+    ),
+    _variant(
+        "roles-not-readable",
+        "Roles are not exposed through the REST API (404): role rights cannot be verified, only probed.",
+        roles_readable=False,
+    ),
+    _variant(
+        "probe-password-wrong",
+        "The password given for probe user bob.baker is wrong.",
+        wrong_probe_passwords=("bob.baker@example.com",),
     ),
 ]
 

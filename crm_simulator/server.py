@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import re
 import shutil
 import tempfile
 import threading
@@ -13,7 +15,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from .app import ServerContext, create_app
 from .auth import AuthState
 from .presets import Preset, get_preset
-from .store import CONNECTION_PASSWORD, CONNECTION_USER, Store
+from .store import CONNECTION_PASSWORD, CONNECTION_USER, KNOWN_PASSWORDS, Store
 from .tls import build_tls
 
 OAUTH_CLIENT_ID = "riva-readiness"
@@ -169,8 +171,8 @@ class Simulator:
 
     def _start(self) -> None:
         ssl_context = None
+        self._tmpdir = Path(tempfile.mkdtemp(prefix="crm-simulator-"))  # CA bundle, targets file
         if self.tls:
-            self._tmpdir = Path(tempfile.mkdtemp(prefix="crm-simulator-"))
             ssl_context, self._ca_bundle = build_tls(self.preset.cert, self._tmpdir)
         self.store = Store(self.preset, connection_password=self.password)
         self._auth = AuthState(self.preset.token_lifetime)
@@ -257,7 +259,26 @@ class Simulator:
             values["CRM_CLIENT_SECRET"] = self.client_secret or ""
         if self.ca_bundle is not None:
             values["CRM_CA_BUNDLE"] = self.ca_bundle
+        if self.preset.targets:
+            values.update(self._targets_file())
         return values
+
+    def _targets_file(self) -> dict[str, str]:
+        """Writes the preset's targets file; probe users' passwords go in PROBE_<USER>_PASSWORD variables."""
+        self._require_running()
+        rows, passwords = [["email", "password_env"]], {}
+        for email in self.preset.targets:
+            variable = ""
+            if email in self.preset.probe_users:
+                user_name = email.split("@")[0]
+                variable = "PROBE_" + re.sub(r"\W", "_", user_name).upper() + "_PASSWORD"
+                wrong = "-but-wrong" if email in self.preset.wrong_probe_passwords else ""
+                passwords[variable] = KNOWN_PASSWORDS[user_name] + wrong
+            rows.append([email, variable])
+        path = self._tmpdir / "targets.csv"
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            csv.writer(handle).writerows(rows)
+        return {"RIVA_TARGETS_FILE": str(path), **passwords}
 
     def active_web_sessions(self) -> int:
         """Number of web (PHPSESSID) sessions signed in and not yet signed out."""

@@ -276,6 +276,7 @@ USER_MODEL = Model(
         _f("is_admin", "bool", "Is Administrator"),
         _f("portal_only", "bool", "Portal Only User"),
         _f("is_group", "bool", "Group User"),  # [assumed] REST exposure of is_group
+        _f("password_expires", "date", "Password Expires"),  # [assumed] field name; empty: never
         _f("deleted", "bool", "Deleted", editable=False),
         _f("date_entered", "datetime", "Date Created", editable=False),
         _f("date_modified", "datetime", "Date Modified", editable=False),
@@ -801,7 +802,7 @@ class _Seeder:
         for seed_user in users:
             self.add_user(seed_user)
         self.apply_overrides()
-        role_ids = {name: self.add_role(name, desc, rights) for name, (desc, rights) in ROLES.items()}
+        role_ids = {name: self.add_role(name, desc, self.rights_of(name, rights)) for name, (desc, rights) in ROLES.items()}
         for seed_user in users:
             for role in seed_user.roles:
                 self.store._insert(
@@ -870,7 +871,20 @@ class _Seeder:
             password = seed_user.password or f"unknown-{self.rng.getrandbits(64):x}"
         self.store._set_password(user_id, password, self.rng.getrandbits(64).to_bytes(8, "big"))
 
+    def rights_of(self, role: str, rights: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+        """The role's rights with the preset's changes applied (a copy: ROLES stays untouched)."""
+        changed = {module: dict(actions) for module, actions in rights.items()}
+        for module, actions in self.preset.role_overrides.get(role, {}).items():
+            changed[module].update(actions)
+        return changed
+
     def apply_overrides(self) -> None:
+        if self.preset.password_expires_in_days is not None:
+            expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=self.preset.password_expires_in_days)).date()
+            self.store._db.execute(
+                f"UPDATE {_quote(USER_MODEL.table)} SET password_expires = ? WHERE user_name = ?",
+                (expires.isoformat(), CONNECTION_USER),
+            )
         for user_name, changes in self.preset.user_overrides.items():
             for name, value in changes.items():
                 if USER_MODEL.field(name) is None or name == "id":

@@ -125,6 +125,10 @@ class CrmApi:
             if not records or offset >= int(page.get("total_results") or 0):
                 return
 
+    def fields_of(self, model: str) -> dict:
+        """The model's field metadata (GET /meta/fields/{Model})."""
+        return self._call("GET", f"meta/fields/{model}").get("fields") or {}
+
     def read(self, model: str, record_id: str, *, fields=()) -> dict:
         return self._call("GET", f"data/{model}/{record_id}", params={"fields[]": list(fields)})["record"]
 

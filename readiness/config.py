@@ -118,6 +118,10 @@ class Settings:
     change_ticket: str | None
     origins: Mapping[str, str] = field(default_factory=dict, repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)  # every secret value, for the redactor
+    probe_passwords: Mapping[str, str] = field(default_factory=dict, repr=False)  # password_env -> password
+
+    def lookup(self, password_env: str) -> str:
+        return self.probe_passwords[password_env]
 
     @property
     def read_only(self) -> bool:
@@ -263,9 +267,8 @@ class _Reader:
             )
         targets_file = self.path("RIVA_TARGETS_FILE")
         targets = read_targets(targets_file, self.lookup) if targets_file else ()
-        for target in targets:
-            if target.password_env:
-                secrets.append(self.lookup(target.password_env))
+        probe_passwords = {t.password_env: self.lookup(t.password_env) for t in targets if t.password_env}
+        secrets += probe_passwords.values()
         return Settings(
             crm=crm,
             username=self.lookup("CRM_USERNAME"),
@@ -283,6 +286,7 @@ class _Reader:
             change_ticket=self.lookup("CHANGE_TICKET"),
             origins=dict(self.origins),
             secrets=tuple(secrets),
+            probe_passwords=probe_passwords,
         )
 
     def datatypes(self) -> tuple[str, ...]:

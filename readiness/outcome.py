@@ -12,6 +12,11 @@ class Outcome:
     subject: str | None = None  # e.g. a target address, where a requirement is judged per user
     advisory: bool = False  # a soft finding, even inside a blocking requirement
     evidence: dict = field(default_factory=dict, compare=False)
+    verifiable: bool = True  # False: the server offers no way to check this; the message says why
+
+    @classmethod
+    def not_verifiable(cls, reason: str, **kw) -> Outcome:
+        return cls(False, reason, verifiable=False, **kw)
 
     @classmethod
     def ok(cls, message: str, **kw) -> Outcome:

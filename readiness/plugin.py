@@ -16,7 +16,7 @@ from pathlib import Path
 import allure
 import pytest
 
-from . import __version__
+from . import __version__, interrupts
 from .catalogue import REQUIREMENTS, STEPS, Requirement
 from .config import Settings, load_settings
 from .connection_info import ConnectionSheet
@@ -30,6 +30,7 @@ from .verdict import ERROR, SKIPPED, Finding, configuration_error, decide, findi
 _REQUIREMENT_TAG = re.compile(r"^R\d+\.\d+$")
 _FINDINGS = "readiness.findings"
 _FACTS = "readiness.facts"
+_CLEANUP = "readiness.cleanup"
 STATE = pytest.StashKey["RunState"]()
 RECORDER = pytest.StashKey["CheckRecorder"]()
 
@@ -52,7 +53,9 @@ class CheckRecorder:
 
     def expect_all(self, outcomes: list[Outcome]) -> list[Outcome]:
         self.outcomes.extend(outcomes)
-        failed = [o for o in outcomes if not o.passed]
+        if outcomes and not any(o.verifiable for o in outcomes):
+            pytest.skip(self.redactor.text("; ".join(o.message for o in outcomes)))
+        failed = [o for o in outcomes if not o.passed and o.verifiable]
         if failed:
             advisory = "[advisory] " if all(o.advisory for o in failed) else ""
             raise CheckFailed(self.redactor.text(f"{self.requirement.id} {advisory}" + "; ".join(o.message for o in failed)))
@@ -73,6 +76,7 @@ class RunState:
     facts: dict = field(default_factory=dict)
     document: dict | None = None
     interrupted: str | None = None
+    cleanup_problems: list[str] = field(default_factory=list)
     redactor: Redactor = field(default_factory=Redactor)
 
 
@@ -109,6 +113,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "blocking: a failure stops the go-live (NO-GO)")
     config.addinivalue_line("markers", "advisory: reported, never changes the verdict")
     logging.getLogger("urllib3").setLevel(logging.ERROR)  # retries are expected; their chatter is not evidence
+    interrupts.install()  # SIGTERM ends the run like Ctrl-C: orderly, with the cleanup ledger
     if config.option.help or config.option.version or config.option.collectonly:
         return
     state = RunState(reports_dir=config.rootpath / config.getoption("reports_dir"), features_dir=config.rootpath / "features")
@@ -140,7 +145,21 @@ def readiness_run(pytestconfig):
     state = pytestconfig.stash[STATE]
     run = ReadinessRun(state.settings, state.run_id)
     yield run
-    run.close()
+    _raise_for_leftovers(run.close())
+
+
+@pytest.fixture(autouse=True)
+def _probe_cleanup(readiness_run):
+    """Removes each scenario's leftover probe records as soon as it ends (G2)."""
+    yield
+    if "ledger" in readiness_run.__dict__:
+        _raise_for_leftovers(readiness_run.ledger.undo())
+
+
+def _raise_for_leftovers(problems: list[str]) -> None:
+    if problems:
+        raise ReadinessError(f"probe records could not be removed ({'; '.join(problems)}) — remove them with "
+                             "python -m readiness sweep")
 
 
 @pytest.fixture(scope="session")
@@ -189,14 +208,17 @@ def pytest_bdd_before_scenario(request, feature, scenario) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     requirement = requirement_of(item)
-    concluded = report.when == "call" or (report.when == "setup" and not report.passed)
-    if requirement is None or not concluded:
+    if requirement is None:
         return report
     state = item.config.stash[STATE]
-    recorder = item.stash.get(RECORDER, None)
-    findings = _findings(requirement, report, call, recorder)
     if call.excinfo is not None and call.excinfo.errisinstance((ReadinessError, CheckFailed)):
         report.longrepr = state.redactor.text(str(call.excinfo.value))  # a finding, not a stack trace
+    if report.when == "teardown" and report.failed:
+        report.user_properties.append((_CLEANUP, str(report.longrepr)))
+    if not (report.when == "call" or (report.when == "setup" and not report.passed)):
+        return report
+    recorder = item.stash.get(RECORDER, None)
+    findings = _findings(requirement, report, call, recorder)
     report.user_properties.append((_FINDINGS, [f.__dict__ for f in findings]))
     report.user_properties.append((_FACTS, dict(recorder.facts) if recorder else {}))
     return report
@@ -228,6 +250,8 @@ class VerdictKeeper:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties)
+        if _CLEANUP in properties:
+            self.state.cleanup_problems.append(properties[_CLEANUP])
         if _FINDINGS in properties:
             self.state.findings.extend(Finding(**f) for f in properties[_FINDINGS])
             self.state.facts.update(properties.get(_FACTS) or {})
@@ -243,14 +267,16 @@ class VerdictKeeper:
         interrupted = state.interrupted or (
             f"the run did not complete (pytest exit status {int(exitstatus)})"
             if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR) else None)
-        verdict = decide(findings, sorted(implemented - {f.id for f in findings}), interrupted)
+        verdict = decide(findings, sorted(implemented - {f.id for f in findings}), interrupted,
+                         [state.redactor.text(p) for p in state.cleanup_problems])
         state.document = report(
             verdict, findings, crm_url=settings.crm.base, version=state.facts.get("version"),
             edition=state.facts.get("edition"), mode=settings.mode, run_id=state.run_id,
             change_ticket=settings.change_ticket, suite_version=__version__, not_covered=not_covered(implemented))
         write_json(state.reports_dir / "readiness.json", state.document)
         _write_connection_sheet(state, findings)
-        session.exitstatus = verdict.exit_code
+        # An interrupted run keeps pytest's own code (2); otherwise 0 means GO and nothing else does.
+        session.exitstatus = pytest.ExitCode.INTERRUPTED if state.interrupted else verdict.exit_code
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         document = self.state.document

@@ -6,8 +6,16 @@ import secrets
 from datetime import UTC, datetime
 from functools import cached_property
 
+from faker import Faker
+
 from .client import CrmApi
-from .config import Credentials, Settings
+from .config import Credentials, Secret, Settings
+from .connection_user import Account, read_account
+from .ledger import Ledger
+from .probes import ProbeResult, probe, sign_in_problem
+from .roles import Role, read_roles
+from .targets import Target
+from .users import CrmUser, Directory, list_users
 from .http import CrmSession, ExchangeLog
 from .redaction import Redactor
 from .server_info import ServerInfo, detect
@@ -28,6 +36,8 @@ class ReadinessRun:
             self.redactor.add_basic_credentials(settings.username, settings.password.reveal())
         self.log = ExchangeLog(self.redactor)
         self._sessions: list[CrmSession] = []
+        self._probes: dict[str, tuple[str | None, list[ProbeResult]]] = {}
+        self._faker = Faker()
 
     def session(self) -> CrmSession:
         """A fresh session (own cookies), with every policy of the suite applied."""
@@ -55,6 +65,47 @@ class ReadinessRun:
     def server(self) -> ServerInfo:
         return detect(self.settings.crm, self.connection_api, self.session(), self.settings.connection_user)
 
-    def close(self) -> None:
+    # -- Steps 3 and 4: each listing happens once per process, whatever number of scenarios use it --
+
+    @cached_property
+    def account(self) -> Account:
+        return read_account(self.connection_api)
+
+    @cached_property
+    def directory(self) -> Directory:
+        return Directory(list_users(self.connection_api))
+
+    @cached_property
+    def roles(self) -> list[Role]:
+        return read_roles(self.connection_api)
+
+    @cached_property
+    def ledger(self) -> Ledger:
+        return Ledger(lambda: self.connection_api)
+
+    def matched_targets(self) -> list[tuple[Target, CrmUser]]:
+        """Targets that match a CRM user Riva could act as (the others fail R4.2)."""
+        pairs = []
+        for target in self.settings.targets:
+            match = self.directory.match(target.email)
+            if match.user is not None and match.user.kind_problem is None:
+                pairs.append((target, match.user))
+        return pairs
+
+    def probe(self, target: Target, user: CrmUser) -> tuple[str | None, list[ProbeResult]]:
+        """Signs in as the probe user and probes every datatype, once per process (R4.4 and R4.5 share it)."""
+        if target.email not in self._probes:
+            password = self.settings.lookup(target.password_env)
+            api = self.api_as(Credentials(user.user_name, Secret(password)))
+            problem = sign_in_problem(api, target.password_env)
+            results = [] if problem else [probe(api, self.ledger, model, self.run_id, self._faker)
+                                          for model in self.settings.datatypes]
+            self._probes[target.email] = (problem, results)
+        return self._probes[target.email]
+
+    def close(self) -> list[str]:
+        """Undoes whatever probes left behind; returns what could not be removed."""
+        problems = self.ledger.undo() if "ledger" in self.__dict__ else []
         for session in self._sessions:
             session.close()
+        return problems

@@ -18,6 +18,7 @@ from .errors import ConfigError
 # beyond local@domain.tld without spaces is left for the CRM comparison to judge.
 _ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_RESERVED_PREFIXES = ("CRM_", "RIVA_", "READINESS_")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ def read_targets(path: Path, lookup: Callable[[str], str | None]) -> tuple[Targe
         seen[email.lower()] = line
         password_env = row[password_col].strip() if password_col is not None and password_col < len(row) else ""
         if password_env:
+            if password_env.upper().startswith(_RESERVED_PREFIXES):
+                raise ConfigError(f"{path}:{line}: password_env {password_env} uses a prefix reserved for the suite's settings — name the variable e.g. PROBE_ALICE_PASSWORD")
             if not _VARIABLE.match(password_env):
                 raise ConfigError(f"{path}:{line}: password_env '{password_env}' is not a variable name — name the environment variable that holds the password, never the password itself")
             if lookup(password_env) is None:

@@ -41,16 +41,24 @@ class Finding:
 
 
 def findings_from_outcomes(requirement: Requirement, outcomes: list[Outcome]) -> list[Finding]:
-    """One finding per subject; it fails if any of its outcomes failed, and blocks unless all failures are advisory."""
+    """One finding per subject: failed if any outcome failed (blocking unless all failures are advisory),
+    skipped if none could be verified, passed otherwise."""
     by_subject: dict[str | None, list[Outcome]] = {}
     for outcome in outcomes:
         by_subject.setdefault(outcome.subject, []).append(outcome)
     findings = []
     for subject, group in by_subject.items():
-        failed = [o for o in group if not o.passed]
+        failed = [o for o in group if not o.passed and o.verifiable]
+        unverifiable = [o for o in group if not o.verifiable]
+        if failed:
+            status, shown = FAILED, failed
+        elif len(unverifiable) == len(group):
+            status, shown = SKIPPED, unverifiable
+        else:
+            status, shown = PASSED, group
         blocking = requirement.blocking and (not failed or any(not o.advisory for o in failed))
-        message = "; ".join(o.message for o in (failed or group))
-        findings.append(Finding.of(requirement, FAILED if failed else PASSED, message, blocking=blocking, subject=subject))
+        findings.append(Finding.of(requirement, status, "; ".join(o.message for o in shown), blocking=blocking,
+                                   subject=subject))
     return findings
 
 
@@ -68,10 +76,12 @@ class Verdict:
         return 0 if self.go else 1
 
 
-def decide(findings: list[Finding], not_evaluated: list[str] = (), interrupted: str | None = None) -> Verdict:
+def decide(findings: list[Finding], not_evaluated: list[str] = (), interrupted: str | None = None,
+           cleanup_problems: list[str] = ()) -> Verdict:
     reasons = [f"{f.id}{f' ({f.subject})' if f.subject else ''} {f.status}" for f in findings if f.stops_go_live]
     if interrupted:
         reasons.insert(0, interrupted)
+    reasons += [f"cleanup: {problem}" for problem in cleanup_problems]
     if not findings:
         reasons.append("no requirement was evaluated")
     if not_evaluated:

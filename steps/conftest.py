@@ -10,8 +10,8 @@ def crm(settings):
     return settings.crm
 
 
-@given("the Riva connection user's credentials", target_fixture="connection_user")
-def connection_user(settings):
+@given("the Riva connection user's credentials", target_fixture="connection_credentials")
+def connection_credentials(settings):
     if settings.connection_user is None:
         pytest.skip("no connection user is configured (see R5.2)")
     return settings.connection_user
@@ -27,5 +27,7 @@ def connection_user(settings):
 @then("it is the absolute http(s) address of the login window")
 @then("a connection user name and password are set, not the placeholders of env.example")
 @then("the connection sheet names the address, the connection user, the version and the edition, and no password")
+@then("it names at least one mailbox, each a valid address listed once")
+@then("every page of users is returned")
 def outcome_holds(check, outcome):
     check.expect(outcome)

@@ -25,13 +25,13 @@ def open_login_page(crm, readiness_run):
 
 
 @when("the connection user signs in through the web login", target_fixture="outcome")
-def web_sign_in(crm, connection_user, readiness_run):
-    return access.web_sign_in(crm, readiness_run.session(), connection_user)
+def web_sign_in(crm, connection_credentials, readiness_run):
+    return access.web_sign_in(crm, readiness_run.session(), connection_credentials)
 
 
 @when("the connection user signs in to the REST API", target_fixture="outcome")
-def api_sign_in(connection_user, readiness_run):
-    return access.api_sign_in(readiness_run.api_as(connection_user))
+def api_sign_in(connection_credentials, readiness_run):
+    return access.api_sign_in(readiness_run.api_as(connection_credentials))
 
 
 @when("someone signs in with a random user name that no account has", target_fixture="outcome")

@@ -40,6 +40,9 @@ def test_simulator_lifecycle_and_env(healthy):
         "CRM_CLIENT_ID": "riva-readiness",
         "CRM_CLIENT_SECRET": "sim-client-secret",
         "CRM_CA_BUNDLE": healthy.ca_bundle,
+        "RIVA_TARGETS_FILE": env["RIVA_TARGETS_FILE"],
+        "PROBE_ALICE_ARCHER_PASSWORD": "Sim-Alice-Pass-1",
+        "PROBE_BOB_BAKER_PASSWORD": "Sim-Bob-Pass-1",
     }
 
 

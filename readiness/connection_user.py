@@ -1,0 +1,106 @@
+"""Step 3: the Riva connection user (R3.1 to R3.5), read through the API as that user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from .client import CrmApi
+from .errors import AccessDenied, AuthenticationFailed, CrmError, NotFound
+from .outcome import Outcome
+from .targets import Target
+from .users import USER_FIELDS, CrmUser, Directory
+
+# [assumed] names under which a server may expose a password's expiry date; 1CRM documents none.
+PASSWORD_EXPIRY_FIELDS = ("password_expires", "pwd_expires", "password_expiration")
+PASSWORD_WARNING_DAYS = 14
+
+
+@dataclass(frozen=True)
+class Account:
+    """The connection user's own CRM record, or why it could not be read."""
+
+    user: CrmUser | None
+    problem: str | None = None
+
+
+def read_account(api: CrmApi) -> Account:
+    try:
+        user_id = str(api.me()["id"]).split(":", 1)[-1]  # /me answers "Users:<id>"
+        return Account(CrmUser.from_record(api.read("User", user_id, fields=USER_FIELDS)))
+    except AuthenticationFailed as exc:
+        return Account(None, f"{api.username} cannot sign in ({exc}): the account may be missing or inactive, or its "
+                             "password wrong")
+    except (AccessDenied, NotFound) as exc:
+        return Account(None, f"{api.username} cannot read its own user record: {exc}")
+
+
+def active_ordinary_user(account: Account) -> Outcome:
+    """R3.1"""
+    if account.user is None:
+        return Outcome.fail(account.problem)
+    user = account.user
+    if user.kind_problem:
+        return Outcome.fail(f"the connection user {user.label} {user.kind_problem}: Riva needs an active, ordinary "
+                            "user account")
+    return Outcome.ok(f"the connection user {user.label} exists and is an active, ordinary user")
+
+
+def administrator(account: Account) -> Outcome:
+    """R3.2"""
+    if account.user is None:
+        return Outcome.fail(account.problem)
+    if not account.user.is_admin:
+        return Outcome.fail(f"the connection user {account.user.label} is not an administrator: assign it the "
+                            "Administrator role, as Riva's impersonation needs")
+    return Outcome.ok(f"the connection user {account.user.label} is an administrator")
+
+
+def sees_users(load_directory) -> Outcome:
+    """R3.3: listing users works to the last page (matching every target depends on it)."""
+    try:
+        directory: Directory = load_directory()
+    except AccessDenied as exc:
+        return Outcome.fail(f"the connection user may not list CRM users ({exc}): Riva could not find any target "
+                            "user — give the connection user administrator rights")
+    return Outcome.ok(f"the connection user lists all {len(directory.users)} CRM users")
+
+
+def dedicated(account: Account, directory: Directory, targets: tuple[Target, ...]) -> Outcome:
+    """R3.4 (advisory): the connection user is not itself one of the mailboxes Riva syncs."""
+    if account.user is None:
+        return Outcome.not_verifiable(f"the connection user's account could not be read: {account.problem}")
+    user = account.user
+    shared = [t.email for t in targets if (m := directory.match(t.email).user) is not None and m.id == user.id]
+    if shared:
+        return Outcome.fail(f"the connection user {user.label} is also the target user of {', '.join(shared)}: use a "
+                            "dedicated service account (e.g. riva_svc) that syncs no mailbox", advisory=True)
+    return Outcome.ok(f"the connection user {user.label} is a dedicated account: it is none of the {len(targets)} "
+                      "target users")
+
+
+def password_expiry(api: CrmApi, account: Account, today: date | None = None) -> Outcome:
+    """R3.5 (advisory): an expired connection-user password locks Riva out of every target user."""
+    if account.user is None:
+        return Outcome.not_verifiable(f"the connection user's account could not be read: {account.problem}")
+    try:
+        fields = api.fields_of("User")
+    except CrmError as exc:
+        return Outcome.not_verifiable(f"the User field list cannot be read ({exc})")
+    field = next((f for f in PASSWORD_EXPIRY_FIELDS if f in fields), None)
+    if field is None:
+        return Outcome.not_verifiable("the server does not expose password expiry through the API: check 1CRM's "
+                                      "password settings for the connection user by hand")
+    value = str(api.read("User", account.user.id, fields=[field]).get(field) or "").strip()
+    if not value:
+        return Outcome.ok(f"the password of {account.user.label} does not expire")
+    try:
+        expires = date.fromisoformat(value[:10])
+    except ValueError:
+        return Outcome.not_verifiable(f"the password expiry '{value}' is not a date")
+    days = (expires - (today or datetime.now(UTC).date())).days
+    if days < PASSWORD_WARNING_DAYS:
+        when = f"expired on {expires}" if days < 0 else f"expires on {expires}, in {days} days"
+        return Outcome.fail(f"the password of {account.user.label} {when}: Riva will be locked out of every target "
+                            "user — set a password that does not expire for the service account", advisory=True)
+    return Outcome.ok(f"the password of {account.user.label} expires on {expires}, in {days} days")

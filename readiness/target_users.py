@@ -1,0 +1,111 @@
+"""Step 4: the target users (R4.1 to R4.5), one Outcome per target mailbox."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from . import probes, roles
+from .errors import AccessDenied, NotFound
+from .outcome import Outcome
+from .run import ReadinessRun
+from .targets import Target
+from .users import CrmUser
+
+
+def target_list(run: ReadinessRun) -> Outcome:
+    """R4.1: the file was validated when the settings were read; here: is there one at all?"""
+    s = run.settings
+    if s.targets_file is None:
+        return Outcome.fail("no target list: set RIVA_TARGETS_FILE to a CSV of the mailboxes Riva will sync "
+                            "(column email; optional password_env for probe users)")
+    probe_users = sum(t.is_probe_user for t in s.targets)
+    return Outcome.ok(f"{s.targets_file.name} lists {len(s.targets)} mailboxes, {probe_users} of them probe users")
+
+
+def matches(run: ReadinessRun) -> list[Outcome]:
+    """R4.2: every mailbox against one listing of the CRM users."""
+    if not run.settings.targets:
+        return [Outcome.not_verifiable("no target list (see R4.1)")]
+    return [run.directory.match(t.email).outcome for t in run.settings.targets]
+
+
+def match_table(run: ReadinessRun) -> str:
+    """Per-target evidence: mailbox, CRM user, status, diagnosis (CSV)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["mailbox", "crm_user", "user_status", "r4_2", "message"])
+    for target in run.settings.targets:
+        match = run.directory.match(target.email)
+        user = match.user
+        status = "" if user is None else ("Active" if user.active else "Inactive")
+        verdict = "passed" if match.outcome.passed else ("advisory" if match.outcome.advisory else "failed")
+        writer.writerow([target.email, user.label if user else "", status, verdict, match.outcome.message])
+    return out.getvalue()
+
+
+def role_rights(run: ReadinessRun) -> list[Outcome]:
+    """R4.3: each distinct role read once; each matched target user judged in memory."""
+    pairs = run.matched_targets()
+    if not pairs:
+        return [Outcome.not_verifiable("no target address matches a CRM user Riva can act as (see R4.2)")]
+    try:
+        all_roles = run.roles
+    except (AccessDenied, NotFound) as exc:
+        return [Outcome.not_verifiable(f"not verifiable through the API: roles cannot be read ({exc}); the probes "
+                                       "of R4.4 are the evidence for the probe users")]
+    return [roles.judge(t.email, user, roles.roles_of(user, all_roles), run.settings.datatypes) for t, user in pairs]
+
+
+@dataclass(frozen=True)
+class ProbeUser:
+    target: Target
+    user: CrmUser | None  # None: the address matches no CRM user Riva can act as
+
+
+def probe_users(run: ReadinessRun) -> list[ProbeUser] | str:
+    """The targets with credentials, or why none can be probed."""
+    if run.settings.read_only:
+        return "read-only mode: no probe record is created"
+    wanted = [t for t in run.settings.targets if t.is_probe_user]
+    if not wanted:
+        return ("no probe users: give one or two rows of the target list a password_env column (Riva recommends "
+                "two test users)")
+    matched = dict((t.email, user) for t, user in run.matched_targets())
+    return [ProbeUser(t, matched.get(t.email)) for t in wanted]
+
+
+def run_probes(run: ReadinessRun, users: list[ProbeUser]) -> dict[str, tuple[ProbeUser, str | None, list]]:
+    """address -> (probe user, sign-in problem, probe results); probes run once per process."""
+    results = {}
+    for probe_user in users:
+        if probe_user.user is None:
+            results[probe_user.target.email] = (probe_user, None, [])
+        else:
+            results[probe_user.target.email] = (probe_user, *run.probe(probe_user.target, probe_user.user))
+    return results
+
+
+def crud(results) -> list[Outcome]:
+    """R4.4"""
+    outcomes = []
+    for address, (probe_user, problem, probe_results) in results.items():
+        if probe_user.user is None:
+            outcomes.append(Outcome.not_verifiable("no CRM user to sign in as (see R4.2)", subject=address))
+        elif problem:
+            outcomes.append(Outcome.fail(problem, subject=address))
+        else:
+            outcomes.append(probes.crud_outcome(address, probe_user.user, probe_results))
+    return outcomes
+
+
+def ownership(results) -> list[Outcome]:
+    """R4.5"""
+    outcomes = []
+    for address, (probe_user, problem, probe_results) in results.items():
+        if probe_user.user is None or problem:
+            outcomes.append(Outcome.not_verifiable(f"{address} could not be probed (see R4.4)", subject=address))
+        else:
+            outcomes.append(probes.ownership_outcome(address, probe_user.user, probe_results))
+    return outcomes

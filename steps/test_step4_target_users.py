@@ -1,0 +1,57 @@
+"""Step 4: prepare the target users."""
+
+import allure
+import pytest
+from pytest_bdd import given, scenarios, then, when
+
+from readiness import target_users
+
+scenarios("step4_target_users.feature")
+
+
+@when("the target list is read", target_fixture="outcome")
+def read_target_list(readiness_run):
+    return target_users.target_list(readiness_run)
+
+
+@when("each target address is matched to the CRM users by primary e-mail", target_fixture="outcomes")
+def match_targets(readiness_run):
+    outcomes = target_users.matches(readiness_run)
+    if readiness_run.settings.targets:
+        allure.attach(target_users.match_table(readiness_run), name="Target users",
+                      attachment_type=allure.attachment_type.CSV)
+    return outcomes
+
+
+@when("the roles of the target users are read, once per role", target_fixture="outcomes")
+def read_roles(readiness_run):
+    return target_users.role_rights(readiness_run)
+
+
+@given("the probe users from the target list", target_fixture="probe_users")
+def probe_users(readiness_run):
+    users = target_users.probe_users(readiness_run)
+    if isinstance(users, str):
+        pytest.skip(users)
+    return users
+
+
+@when("each probe user signs in and probes every synced datatype with a marked record", target_fixture="probes")
+def run_probes(readiness_run, probe_users):
+    return target_users.run_probes(readiness_run, probe_users)
+
+
+@then("each probe user created, read, modified and deleted a record of every datatype")
+def probes_succeeded(check, probes):
+    check.expect_all(target_users.crud(probes))
+
+
+@then("every probe record was assigned to, created by and modified by its probe user")
+def probes_owned(check, probes):
+    check.expect_all(target_users.ownership(probes))
+
+
+@then("every address matches exactly one active user who is neither a group nor a portal-only user")
+@then("every target user may access, read, create, edit, delete, import and export every synced datatype")
+def every_target_passes(check, outcomes):
+    check.expect_all(outcomes)
