@@ -11,6 +11,7 @@ import base64
 import binascii
 import html
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -436,6 +437,11 @@ def create_app(ctx: ServerContext) -> Flask:
                 "email": user["email1"],
             }
         )
+
+    @app.before_request
+    def slow_writes():
+        if preset.write_delay and request.path.startswith("/api.php/data/") and request.method != "GET":
+            time.sleep(preset.write_delay)
 
     @app.route("/api.php/data/<model_name>", methods=ALL_METHODS)
     def data_list(model_name: str):

@@ -57,6 +57,7 @@ class Preset:
     roles_readable: bool = True  # False: ACLRole is not exposed through the API (404)
     connection_user_lists_users: bool = True  # False: listing User is denied to the connection user
     password_expires_in_days: int | None = None  # [assumed] User.password_expires of the connection user
+    write_delay: float = 0.0  # seconds each data write takes (lets tests interrupt a run mid-probe)
     # --- seed data -----------------------------------------------------------------------------
     seed: int = 20240601  # Faker / id seed: same preset, same data
     # user_name -> field overrides applied after seeding, e.g. {"riva_svc": {"status": "Inactive"}}
@@ -250,6 +251,11 @@ _ALL = [
         "roles-not-readable",
         "Roles are not exposed through the REST API (404): role rights cannot be verified, only probed.",
         roles_readable=False,
+    ),
+    _variant(
+        "slow-writes",
+        "Every data write takes 0.3 s: a healthy server on which a run can be interrupted in the middle of its probes.",
+        write_delay=0.3,
     ),
     _variant(
         "probe-password-wrong",

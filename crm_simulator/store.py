@@ -724,6 +724,30 @@ class Store:
 
     # ----- ACL ---------------------------------------------------------------------------------
 
+    # ----- for tests: what happened to the data -------------------------------------------------
+
+    def snapshot(self) -> dict[tuple[str, str], dict]:
+        """Every record row, deleted ones too, by (model, id), with what a change would alter."""
+        rows = {}
+        with self._lock:
+            for model in RECORD_MODELS:
+                query = (f"SELECT id, deleted, date_modified, modified_user_id, assigned_user_id "
+                         f"FROM {_quote(model.table)}")
+                for row in self._db.execute(query):
+                    rows[(model.name, row[0])] = dict(zip(("deleted", "date_modified", "modified_user_id",
+                                                           "assigned_user_id"), row[1:]))
+        return rows
+
+    def live_records(self, *, title_prefix: str) -> list[tuple[str, str]]:
+        """(model, id) of records not deleted whose title (name or last name) starts with the prefix."""
+        found = []
+        with self._lock:
+            for model in RECORD_MODELS:
+                title = "last_name" if model.field("last_name") else "name"
+                query = f"SELECT id FROM {_quote(model.table)} WHERE deleted = '0' AND {_quote(title)} LIKE ?"
+                found += [(model.name, row[0]) for row in self._db.execute(query, (title_prefix + "%",))]
+        return found
+
     def roles_of_user(self, user_id: str) -> list[dict]:
         with self._lock:
             rows = self._db.execute(

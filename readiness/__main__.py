@@ -31,6 +31,30 @@ def run_demo(preset: str, pytest_args: list[str]) -> int:
         return subprocess.call(command, cwd=PROJECT_ROOT, env=demo_environment(simulator.env()))
 
 
+def run_sweep(dry_run: bool) -> int:
+    from .config import load_settings
+    from .errors import ConfigError, ReadinessError
+    from .run import ReadinessRun
+    from .sweep import sweep
+
+    try:
+        run = ReadinessRun(load_settings())
+        if not run.settings.targets:
+            print("riva-readiness sweep: no target list (RIVA_TARGETS_FILE): nothing to look through", file=sys.stderr)
+            return 4
+        found, problems = sweep(run, dry_run=dry_run)
+    except ReadinessError as exc:
+        print(f"riva-readiness sweep: {exc}", file=sys.stderr)
+        return 4 if isinstance(exc, ConfigError) else 1
+    verb = "would remove" if dry_run else "removed"
+    for leftover in found:
+        print(f"{verb} {leftover.model} {leftover.record_id} '{leftover.title}' (assigned to {leftover.owner})")
+    for problem in problems:
+        print(f"could not remove {problem}", file=sys.stderr)
+    print(f"{len(found)} probe record(s) found; {0 if dry_run else len(found) - len(problems)} removed")
+    return 1 if problems else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m readiness", description="Riva readiness suite for 1CRM.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -38,7 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--preset", default="healthy",
                       help="the simulated server state (python -m crm_simulator --list-presets)")
     demo.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest (after --)")
+    sweep = commands.add_parser("sweep", help="remove probe records left behind by interrupted runs")
+    sweep.add_argument("--dry-run", action="store_true", help="only list what would be removed")
     args = parser.parse_args(argv)
+    if args.command == "sweep":
+        return run_sweep(args.dry_run)
     if args.command == "demo":
         extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
         try:

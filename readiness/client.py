@@ -185,8 +185,9 @@ def parse_reply(response: requests.Response, path: str) -> dict:
                 f"the REST API answers 403 even where no sign-in is needed ({text}): this edition has no "
                 "REST API (1CRM Startup) — Riva needs 1CRM Pro or Enterprise", url=url, status=status)
         hint = _ACL_HINT.search(text)
+        where = f"[{hint['module']}:{hint['action']}] " if hint else ""
         raise AccessDenied(
-            f"access denied ({text})", url=url, status=status,
+            f"{where}{body.get('message') or 'Access denied'}", url=url, status=status,
             module=hint["module"] if hint else None, action=hint["action"] if hint else None)
     if status == 404:
         raise NotFound(f"{path}: not found ({text})", url=url, status=status)

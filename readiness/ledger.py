@@ -31,9 +31,14 @@ class Ledger:
         with self._lock:
             return list(self._entries)
 
-    def add(self, creator: CrmApi, model: str, record_id: str) -> None:
-        with self._lock:
-            self._entries.append(Entry(model, record_id, creator))
+    def create(self, creator: CrmApi, model: str, data: dict) -> str:
+        """Creates a record and registers it as one step: an interrupt arriving meanwhile waits until the id is
+        registered (at most one request's time limit), so no record the suite made can escape the ledger."""
+        with deferred_interrupts():
+            record_id = creator.create(model, data)
+            with self._lock:
+                self._entries.append(Entry(model, record_id, creator))
+        return record_id
 
     def settled(self, model: str, record_id: str) -> None:
         """The check itself deleted the record and verified it is gone."""

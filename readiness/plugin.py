@@ -25,6 +25,7 @@ from .outcome import Outcome
 from .redaction import Redactor
 from .run import ReadinessRun, new_run_id
 from .server_info import ServerInfo
+from .target_users import target_table
 from .verdict import ERROR, SKIPPED, Finding, configuration_error, decide, findings_from_outcomes, not_covered, report, summary_lines, write_json
 
 _REQUIREMENT_TAG = re.compile(r"^R\d+\.\d+$")
@@ -275,6 +276,7 @@ class VerdictKeeper:
             change_ticket=settings.change_ticket, suite_version=__version__, not_covered=not_covered(implemented))
         write_json(state.reports_dir / "readiness.json", state.document)
         _write_connection_sheet(state, findings)
+        _write_target_table(state, findings)
         # An interrupted run keeps pytest's own code (2); otherwise 0 means GO and nothing else does.
         session.exitstatus = pytest.ExitCode.INTERRUPTED if state.interrupted else verdict.exit_code
 
@@ -289,6 +291,15 @@ class VerdictKeeper:
             terminalreporter.write_line(line, bold=verdict_line, green=verdict_line and go, red=verdict_line and not go)
         reports = self.state.reports_dir
         terminalreporter.write_line(f"Evidence: {reports / 'readiness.json'}, {reports / 'connection-sheet.md'}")
+
+
+def _write_target_table(state: RunState, findings: list[Finding]) -> None:
+    """reports/target-users.csv: one row per mailbox with the verdict of each per-target check."""
+    facts = state.facts.get("target_users")
+    if facts:
+        statuses = {(f.id, f.subject): f.status for f in findings if f.subject}
+        path = state.reports_dir / "target-users.csv"
+        path.write_text(state.redactor.text(target_table(facts, statuses)), encoding="utf-8", newline="")
 
 
 def _write_connection_sheet(state: RunState, findings: list[Finding]) -> None:

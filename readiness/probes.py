@@ -66,8 +66,7 @@ def probe(api: CrmApi, ledger: Ledger, model: str, run_id: str, fake: Faker) -> 
     """Create, read, modify and delete one record, as the signed-in target user."""
     step, created, updated = "create", None, None
     try:
-        record_id = api.create(model, probe_data(model, run_id, fake))
-        ledger.add(api, model, record_id)  # before any further request
+        record_id = ledger.create(api, model, probe_data(model, run_id, fake))
         step = "read"
         created = api.read(model, record_id)
         step = "modify"

@@ -31,17 +31,36 @@ def matches(run: ReadinessRun) -> list[Outcome]:
     return [run.directory.match(t.email).outcome for t in run.settings.targets]
 
 
-def match_table(run: ReadinessRun) -> str:
-    """Per-target evidence: mailbox, CRM user, status, diagnosis (CSV)."""
+def target_facts(run: ReadinessRun) -> dict[str, dict[str, str]]:
+    """mailbox -> the CRM user it matched, that user's status and roles: the per-target table's columns."""
+    facts = {}
+    try:
+        all_roles = run.roles
+    except (AccessDenied, NotFound):
+        all_roles = None
+    for target in run.settings.targets:
+        user = run.directory.match(target.email).user
+        if user is None:
+            facts[target.email] = {"crm_user": "", "user_status": "", "roles": ""}
+            continue
+        kind = user.kind_problem.removeprefix("is ") if user.kind_problem else "active"
+        names = "(not readable)" if all_roles is None else ", ".join(r.name for r in roles.roles_of(user, all_roles))
+        facts[target.email] = {"crm_user": user.label, "user_status": kind,
+                               "roles": "administrator" if user.is_admin else names or "(none)"}
+    return facts
+
+
+TABLE_CHECKS = ("R4.2", "R4.3", "R4.4", "R4.5")
+
+
+def target_table(facts: dict[str, dict[str, str]], statuses: dict[tuple[str, str], str]) -> str:
+    """The per-target evidence as CSV: mailbox, CRM user, status, roles and the verdict of each check."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["mailbox", "crm_user", "user_status", "r4_2", "message"])
-    for target in run.settings.targets:
-        match = run.directory.match(target.email)
-        user = match.user
-        status = "" if user is None else ("Active" if user.active else "Inactive")
-        verdict = "passed" if match.outcome.passed else ("advisory" if match.outcome.advisory else "failed")
-        writer.writerow([target.email, user.label if user else "", status, verdict, match.outcome.message])
+    writer.writerow(["mailbox", "crm_user", "user_status", "roles", *TABLE_CHECKS])
+    for mailbox, fact in facts.items():
+        writer.writerow([mailbox, fact["crm_user"], fact["user_status"], fact["roles"],
+                         *(statuses.get((check, mailbox), "not run") for check in TABLE_CHECKS)])
     return out.getvalue()
 
 

@@ -78,7 +78,7 @@ class Verdict:
 
 def decide(findings: list[Finding], not_evaluated: list[str] = (), interrupted: str | None = None,
            cleanup_problems: list[str] = ()) -> Verdict:
-    reasons = [f"{f.id}{f' ({f.subject})' if f.subject else ''} {f.status}" for f in findings if f.stops_go_live]
+    reasons = _blocking_reasons(findings)
     if interrupted:
         reasons.insert(0, interrupted)
     reasons += [f"cleanup: {problem}" for problem in cleanup_problems]
@@ -87,6 +87,24 @@ def decide(findings: list[Finding], not_evaluated: list[str] = (), interrupted: 
     if not_evaluated:
         reasons.append(f"partial run: {', '.join(not_evaluated)} not evaluated")
     return Verdict(not reasons, tuple(reasons))
+
+
+def _blocking_reasons(findings: list[Finding]) -> list[str]:
+    """One reason per requirement and status, counting subjects: short even with thousands of targets."""
+    grouped: dict[tuple[str, str], list[Finding]] = {}
+    for finding in findings:
+        if finding.stops_go_live:
+            grouped.setdefault((finding.id, finding.status), []).append(finding)
+    reasons = []
+    for (rid, status), group in grouped.items():
+        subjects = [f.subject for f in group if f.subject]
+        if not subjects:
+            reasons.append(f"{rid} {status}")
+        elif len(subjects) == 1:
+            reasons.append(f"{rid} {status} ({subjects[0]})")
+        else:
+            reasons.append(f"{rid} {status} for {len(subjects)} targets")
+    return reasons
 
 
 def not_covered(implemented: set[str]) -> list[str]:

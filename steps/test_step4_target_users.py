@@ -1,6 +1,5 @@
 """Step 4: prepare the target users."""
 
-import allure
 import pytest
 from pytest_bdd import given, scenarios, then, when
 
@@ -15,11 +14,10 @@ def read_target_list(readiness_run):
 
 
 @when("each target address is matched to the CRM users by primary e-mail", target_fixture="outcomes")
-def match_targets(readiness_run):
+def match_targets(readiness_run, check):
     outcomes = target_users.matches(readiness_run)
     if readiness_run.settings.targets:
-        allure.attach(target_users.match_table(readiness_run), name="Target users",
-                      attachment_type=allure.attachment_type.CSV)
+        check.note(target_users=target_users.target_facts(readiness_run))
     return outcomes
 
 

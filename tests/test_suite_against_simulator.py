@@ -20,7 +20,8 @@ def test_healthy_server_is_go_on_every_output(suite):
     run = suite("healthy")
     assert run.exit_code == 0, run.output
     assert run.report["verdict"] == "GO" and run.report["reasons"] == []
-    assert run.statuses == dict.fromkeys(STEP_1_AND_5, "passed")
+    assert set(run.statuses) >= STEP_1_AND_5
+    assert set(run.statuses.values()) == {"passed"}
     assert (run.report["version"], run.report["edition"], run.report["mode"]) == ("8.7.7", "Enterprise", "full")
     assert "VERDICT: GO" in run.output
     sheet = (run.reports_dir / "connection-sheet.md").read_text(encoding="utf-8")
@@ -35,7 +36,7 @@ def test_http_basic_sign_in_works_where_the_server_allows_it(suite):
 
 def test_unreachable_address_fails_r11(suite):
     with Simulator("plain-http") as gone:
-        env = gone.env()
+        env = {**gone.env(), "RIVA_TARGETS_FILE": None}  # the targets file went with the simulator
     run = suite("healthy", **env)  # the simulator above has stopped: nothing listens on its port
     assert run.exit_code == 1
     assert run.check("R1.1")["status"] == "failed"

@@ -58,3 +58,8 @@ def test_any_list_of_distinct_addresses_round_trips(tmp_path_factory, addresses)
     path = tmp_path_factory.mktemp("t") / "targets.csv"
     path.write_text("email\n" + "\n".join(unique) + "\n", encoding="utf-8")
     assert [t.email for t in read_targets(path, {}.get)] == unique
+
+
+def test_password_variables_may_not_use_the_suites_prefixes(tmp_path):
+    with pytest.raises(ConfigError, match=r":2: password_env RIVA_ALICE uses a prefix reserved .* PROBE_ALICE_PASSWORD"):
+        targets(tmp_path, "email,password_env\na@example.com,RIVA_ALICE\n", {"RIVA_ALICE": "x"})

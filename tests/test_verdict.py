@@ -54,3 +54,10 @@ def test_report_shape_and_summary():
     assert any(line.startswith("Step 1") and "1 failed, 1 passed" in line for line in lines)
     assert "    FAILED (blocking) R1.2: untrusted" in lines
     assert lines[-1] == "VERDICT: NO-GO - R1.2 failed"
+
+
+def test_reasons_stay_short_with_many_targets():
+    r42 = REQUIREMENTS["R4.2"]
+    findings = [Finding.of(r42, "failed", "no user", subject=f"user{n}@example.com") for n in range(2000)]
+    findings.append(Finding.of(r42, "error", "timeout", subject="x@example.com"))
+    assert decide(findings).reasons == ("R4.2 failed for 2000 targets", "R4.2 error (x@example.com)")

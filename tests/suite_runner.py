@@ -1,0 +1,49 @@
+"""Runs the readiness suite as a user would: a pytest subprocess, reports in a folder of its own."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from readiness.__main__ import PROJECT_ROOT, demo_environment  # noqa: F401 (re-exported for tests)
+
+
+@dataclass
+class SuiteRun:
+    exit_code: int
+    output: str
+    report: dict
+    reports_dir: Path
+
+    def check(self, requirement: str, subject: str | None = None) -> dict:
+        [found] = [c for c in self.report["checks"] if c["id"] == requirement and c["subject"] == subject]
+        return found
+
+    @property
+    def statuses(self) -> dict[str, str]:
+        return {c["id"]: c["status"] for c in self.report["checks"]}
+
+    def failed(self) -> set[str]:
+        return {c["id"] for c in self.report["checks"] if c["status"] == "failed"}
+
+
+def start_suite(env: dict[str, str], reports_dir: Path, *pytest_args: str) -> subprocess.Popen:
+    """The suite in its own process, reports in reports_dir; the environment is exactly `env`."""
+    command = [sys.executable, "-m", "pytest", "-q", f"--reports-dir={reports_dir}",
+               f"--alluredir={reports_dir / 'allure-results'}", f"--junitxml={reports_dir / 'junit.xml'}", *pytest_args]
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=demo_environment(env), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def finish_suite(process: subprocess.Popen, reports_dir: Path, timeout: float = 180) -> SuiteRun:
+    output, _ = process.communicate(timeout=timeout)
+    report_file = reports_dir / "readiness.json"
+    report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else {}
+    return SuiteRun(process.returncode, output, report, reports_dir)
+
+
+def run_suite(env: dict[str, str], reports_dir: Path, *pytest_args: str, timeout: float = 180) -> SuiteRun:
+    return finish_suite(start_suite(env, reports_dir, *pytest_args), reports_dir, timeout)

@@ -1,0 +1,78 @@
+"""G2: probe records are always removed — after failures, on SIGTERM in the middle of the probes —
+and the sweep removes leftovers of interrupted runs, touching nothing else."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from faker import Faker
+from suite_runner import PROJECT_ROOT, demo_environment, finish_suite, start_suite
+
+from crm_simulator import Simulator
+from readiness.config import Credentials, Secret, load_settings
+from readiness.probes import MARKER, probe_data
+from readiness.run import ReadinessRun, new_run_id
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGTERM, which Windows cannot deliver")
+def test_sigterm_in_the_middle_of_the_probes_leaves_no_probe_record(tmp_path):
+    with Simulator("slow-writes") as simulator:
+        process = start_suite(simulator.env(), tmp_path)
+        deadline = time.monotonic() + 60
+        while simulator.stats.count("POST", "/api.php/data/") < 3:  # probes are under way
+            assert process.poll() is None and time.monotonic() < deadline, "the probes never started"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        run = finish_suite(process, tmp_path, timeout=60)
+        stopped_in = time.monotonic() - started
+        assert simulator.store.live_records(title_prefix=MARKER) == []
+    assert stopped_in < 15
+    assert run.exit_code == 2
+    assert run.report["verdict"] == "NO-GO" and run.report["reasons"][0] == "interrupted"
+
+
+def plant_leftovers(simulator) -> tuple[ReadinessRun, list[tuple[str, str]], list[tuple[str, str]]]:
+    """Probe records as an interrupted run would leave them, and look-alikes the sweep must not touch."""
+    run = ReadinessRun(load_settings({**simulator.env(), "READINESS_ENV_FILE": "none"}))
+    alice = run.api_as(Credentials("alice.archer", Secret("Sim-Alice-Pass-1")))
+    fake, old_run = Faker(), new_run_id()
+    leftovers = [(m, alice.create(m, probe_data(m, old_run, fake))) for m in ("Meeting", "Contact")]
+    look_alikes = [
+        ("Meeting", alice.create("Meeting", {**probe_data("Meeting", old_run, fake), "description": "real notes"})),
+        ("Note", alice.create("Note", {"name": f"{MARKER} minutes of the Riva workshop"})),
+    ]
+    return run, leftovers, look_alikes
+
+
+def test_sweep_removes_leftovers_and_nothing_else():
+    from readiness.sweep import sweep
+
+    with Simulator("healthy") as simulator:
+        run, leftovers, look_alikes = plant_leftovers(simulator)
+        found, problems = sweep(run, dry_run=True)
+        assert sorted((f.model, f.record_id) for f in found) == sorted(leftovers)
+        assert len(simulator.store.live_records(title_prefix=MARKER)) == 4  # the dry run deleted nothing
+        found, problems = sweep(run, dry_run=False)
+        assert problems == []
+        live = simulator.store.live_records(title_prefix=MARKER)
+    assert sorted(live) == sorted(look_alikes)
+
+
+def test_sweep_command_line():
+    with Simulator("healthy") as simulator:
+        _, leftovers, _ = plant_leftovers(simulator)
+        env = demo_environment(simulator.env())
+        command = [sys.executable, "-m", "readiness", "sweep"]
+        dry = subprocess.run([*command, "--dry-run"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                             timeout=60)
+        real = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert dry.returncode == 0 and dry.stdout.count("would remove") == 2, dry.stdout + dry.stderr
+    assert real.returncode == 0 and real.stdout.count("removed Meeting") == 1
+    assert "2 probe record(s) found; 2 removed" in real.stdout
