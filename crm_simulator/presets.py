@@ -58,6 +58,10 @@ class Preset:
     connection_user_lists_users: bool = True  # False: listing User is denied to the connection user
     password_expires_in_days: int | None = None  # [assumed] User.password_expires of the connection user
     write_delay: float = 0.0  # seconds each data write takes (lets tests interrupt a run mid-probe)
+    # --- scale ----------------------------------------------------------------------------------
+    faker_users: int = 24  # users beyond the fixed ones
+    extra_full_roles: int = 0  # roles "Team 01".. with every right; faker users are spread over them
+    bulk_targets: int = 0  # this many faker users' mailboxes are appended to the targets
     # --- seed data -----------------------------------------------------------------------------
     seed: int = 20240601  # Faker / id seed: same preset, same data
     # user_name -> field overrides applied after seeding, e.g. {"riva_svc": {"status": "Inactive"}}
@@ -256,6 +260,15 @@ _ALL = [
         "slow-writes",
         "Every data write takes 0.3 s: a healthy server on which a run can be interrupted in the middle of its probes.",
         write_delay=0.3,
+    ),
+    _variant(
+        "large",
+        "A large CRM: 5,000 users, 25 roles, 2,000 target mailboxes of which 5 are misconfigured.",
+        faker_users=5000 - 15,
+        extra_full_roles=22,
+        bulk_targets=1993,
+        targets=HEALTHY.targets + ("nobody.here@example.com", "g.green@example.org", "dana.dormant@example.com",
+                                   "henry.hill@example.com", "shared.mailbox@example.com"),
     ),
     _variant(
         "probe-password-wrong",

@@ -267,7 +267,7 @@ class Simulator:
         """Writes the preset's targets file; probe users' passwords go in PROBE_<USER>_PASSWORD variables."""
         self._require_running()
         rows, passwords = [["email", "password_env"]], {}
-        for email in self.preset.targets:
+        for email in self.preset.targets + tuple(self.store.faker_mailboxes[: self.preset.bulk_targets]):
             variable = ""
             if email in self.preset.probe_users:
                 user_name = email.split("@")[0]

@@ -396,7 +396,6 @@ FIXED_USERS: tuple[SeedUser, ...] = (
     SeedUser("gina.green", "Gina", "Green", "gina.green@example.com", email2="g.green@example.org", roles=("Sales",)),
     SeedUser("henry.hill", "Henry", "Hill", "Henry.Hill@Example.com", roles=("Sales",)),
 )
-FAKER_USER_COUNT = 24
 RECORDS_PER_MODEL = 20
 # Seed records are assigned round-robin to these owners (then to the first faker users).
 RECORD_OWNERS = ("alice.archer", "bob.baker", "sam.support", "rita.reader", "admin", "riva_svc")
@@ -426,6 +425,7 @@ class Store:
 
     def __init__(self, preset: Preset, *, connection_password: str | None = None):
         self.preset = preset
+        self.faker_mailboxes: list[str] = []  # filled by the seeder
         self._lock = threading.RLock()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.row_factory = sqlite3.Row
@@ -820,13 +820,18 @@ class _Seeder:
         return moment.strftime(DATETIME_FORMAT)
 
     def run(self) -> None:
-        users = list(FIXED_USERS) + self.faker_users()
+        extra = self.faker_users()
+        self.store.faker_mailboxes = [u.email1 for u in extra]  # in seed order: the bulk targets of large presets
+        users = list(FIXED_USERS) + extra
         if self.preset.accepts_any_login:
             users.append(SeedUser(DUMMY_USER, "Guest", "User", "guest@example.com"))
         for seed_user in users:
             self.add_user(seed_user)
         self.apply_overrides()
-        role_ids = {name: self.add_role(name, desc, self.rights_of(name, rights)) for name, (desc, rights) in ROLES.items()}
+        roles = dict(ROLES)
+        for number in range(1, self.preset.extra_full_roles + 1):
+            roles[f"Team {number:02d}"] = ("A sales team with every right.", ROLES["Sales"][1])
+        role_ids = {name: self.add_role(name, desc, self.rights_of(name, rights)) for name, (desc, rights) in roles.items()}
         for seed_user in users:
             for role in seed_user.roles:
                 self.store._insert(
@@ -842,14 +847,15 @@ class _Seeder:
     def faker_users(self) -> list[SeedUser]:
         taken = {u.user_name for u in FIXED_USERS}
         result = []
-        while len(result) < FAKER_USER_COUNT:
+        teams = [f"Team {n:02d}" for n in range(1, self.preset.extra_full_roles + 1)]
+        while len(result) < self.preset.faker_users:
             first, last = self.fake.first_name(), self.fake.last_name()
             user_name = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
             if user_name in taken:
                 continue
             taken.add(user_name)
             email2 = f"{first[0]}.{last}@{self.fake.free_email_domain()}".lower() if self.rng.random() < 0.3 else None
-            role = self.rng.choice(["Sales", "Sales", "Support", "Read only", None])
+            role = teams[len(result) % len(teams)] if teams else self.rng.choice(["Sales", "Sales", "Support", "Read only", None])
             result.append(
                 SeedUser(
                     user_name,
