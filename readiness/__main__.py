@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--preset", default="healthy",
                       help="the simulated server state (python -m crm_simulator --list-presets)")
     demo.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest (after --)")
-    html = commands.add_parser("report", help=f"make reports/readiness-report.html, one file for the change ticket, "
+    html = commands.add_parser("report", help="make reports/readiness-report.html, one file for the change ticket, "
                                               "from the last run (needs Node.js and npm ci)")
     html.add_argument("--reports-dir", type=Path, default=Path("reports"), help="where the run wrote readiness.json")
     html.add_argument("--alluredir", type=Path, default=None, help="the run's Allure results (default: in --reports-dir)")

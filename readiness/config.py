@@ -17,7 +17,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from dotenv import find_dotenv
 from dotenv.parser import parse_stream
 
-from .errors import ConfigError
+from .errors import ConfigError, read_input_file
 from .targets import Target, read_targets
 from .waivers import Waiver, read_waivers
 
@@ -170,12 +170,7 @@ def env_file_from(environ: Mapping[str, str]) -> Path | None:
 
 def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
     """KEY -> (value, line) from a .env file; a line python-dotenv cannot parse is an error."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}) — save the file as UTF-8") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    text = read_input_file(path)
     values: dict[str, tuple[str, int]] = {}
     for binding in parse_stream(io.StringIO(text)):
         line = binding.original.line

@@ -28,13 +28,12 @@ from pathlib import Path
 import yaml
 
 from .catalogue import REQUIREMENTS
-from .errors import ConfigError
+from .errors import ConfigError, read_input_file
 from .verdict import ERROR, FAILED, PASSED, WAIVED, Finding
 
 FIELDS = ("requirement", "subject", "justification", "approved_by", "ticket", "expires")
 REQUIRED = ("requirement", "justification", "approved_by", "ticket", "expires")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-EXAMPLE = "waivers:\n  - requirement: R1.2\n    justification: …\n    approved_by: …\n    ticket: CHG-1234\n    expires: 2026-12-31"
 
 APPLIED, EXPIRED, UNUSED = "applied", "expired", "unused"
 
@@ -78,12 +77,7 @@ def today_utc(now: datetime | None = None) -> date:
 
 def read_waivers(path: Path) -> tuple[Waiver, ...]:
     """Parses and validates the whole file; raises ConfigError naming the entry and the field."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}) — save it as UTF-8") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    text = read_input_file(path)
     try:
         # Nodes, not Python objects: each value keeps its line and its text exactly as written,
         # so '2026-12-31' is judged the same whether YAML would make it a date or a string.
@@ -92,7 +86,7 @@ def read_waivers(path: Path) -> tuple[Waiver, ...]:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc}) — "
-                          f"write it like env.example shows") from None
+                          "see the README, section Waivers, for the format") from None
     if root is None:
         raise ConfigError(f"{path}: the file is empty — write 'waivers: []' for none, or list waivers under 'waivers:'")
     top = _mapping(root, f"{path}:{root.start_mark.line + 1}: the file", "a mapping with one key, waivers")

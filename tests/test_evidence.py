@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from readiness.__main__ import PROJECT_ROOT
-from readiness.html_report import generate
 from report_tools import browse, distinct_pixel_bytes, embedded_files, require_report_generator, visible_text
 
 pytestmark = pytest.mark.slow

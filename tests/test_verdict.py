@@ -54,3 +54,14 @@ def test_report_shape_and_summary():
     assert any(line.startswith("Step 1") and "1 failed, 1 passed" in line for line in lines)
     assert "    FAILED (blocking) R1.2: untrusted" in lines
     assert lines[-1] == "VERDICT: NO-GO - R1.2 failed"
+
+
+def test_waived_findings_and_every_waiver_show_in_the_summary():
+    findings = [Finding.of(R11, "waived", "refused - WAIVED: firewall opens on go-live day")]
+    waiver = {"requirement": "R1.2", "subject": None, "ticket": "CHG-1", "expires": "2020-01-31", "state": "expired",
+              "note": "expired on 2020-01-31: ignored, counts as no waiver"}
+    document = report(decide(findings), findings, crm_url="https://crm", mode="full", waivers=[waiver])
+    lines = summary_lines(document)
+    assert "    WAIVED (blocking) R1.1: refused - WAIVED: firewall opens on go-live day" in lines
+    assert "Waiver expired: R1.2 (CHG-1, until 2020-01-31) - expired on 2020-01-31: ignored, counts as no waiver" in lines
+    assert lines[-1] == "VERDICT: GO" and document["waivers"] == [waiver]
