@@ -35,6 +35,7 @@ class AuthState:
         self._refresh: dict[str, _Grant] = {}
         self._sessions: dict[str, str] = {}  # PHPSESSID -> user id
         self._csrf: set[str] = set()
+        self._issued: list[str] = []  # every credential handed out, for tests that prove none leaks
 
     # ----- OAuth ---------------------------------------------------------------------------------
 
@@ -61,6 +62,7 @@ class AuthState:
         )
         refresh = secrets.token_urlsafe(96)
         with self._lock:
+            self._issued += [access, refresh]
             self._access[access] = _Grant(user_id, client_id, scopes, time.time() + self.token_lifetime)
             self._refresh[refresh] = _Grant(user_id, client_id, scopes, time.time() + REFRESH_LIFETIME)
         return {
@@ -102,6 +104,7 @@ class AuthState:
     def new_csrf_token(self) -> str:
         token = secrets.token_urlsafe(32)
         with self._lock:
+            self._issued.append(token)
             self._csrf.add(token)
         return token
 
@@ -114,6 +117,7 @@ class AuthState:
     def new_session(self, user_id: str) -> str:
         sid = secrets.token_hex(16)
         with self._lock:
+            self._issued.append(sid)
             self._sessions[sid] = user_id
         return sid
 
@@ -126,6 +130,11 @@ class AuthState:
     def end_session(self, sid: str | None) -> bool:
         with self._lock:
             return self._sessions.pop(sid, None) is not None if sid else False
+
+    def issued(self) -> list[str]:
+        """Every access and refresh token, session id and CSRF token handed out so far."""
+        with self._lock:
+            return list(self._issued)
 
     def active_sessions(self) -> int:
         with self._lock:

@@ -284,6 +284,10 @@ class Simulator:
         """Number of web (PHPSESSID) sessions signed in and not yet signed out."""
         return self._auth.active_sessions() if self._auth is not None else 0
 
+    def issued_credentials(self) -> list[str]:
+        """Every token, session cookie and CSRF token this server handed out (none may appear in a report)."""
+        return self._auth.issued() if self._auth is not None else []
+
     def expire_tokens(self) -> None:
         """Make every access token issued so far expire now (to test refresh and re-sign-in)."""
         if self._auth is not None:

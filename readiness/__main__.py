@@ -28,7 +28,37 @@ def run_demo(preset: str, pytest_args: list[str]) -> int:
         print(f"Demo: the readiness suite against the built-in 1CRM simulator (preset '{preset}') at "
               f"{simulator.url} — this is not your CRM.", flush=True)
         command = [sys.executable, "-m", "pytest", *pytest_args]
-        return subprocess.call(command, cwd=PROJECT_ROOT, env=demo_environment(simulator.env()))
+        exit_code = subprocess.call(command, cwd=PROJECT_ROOT, env=demo_environment(simulator.env()))
+    if exit_code in (0, 1):  # a verdict was reached: GO or NO-GO
+        reports, results = _report_locations(pytest_args)
+        make_report(reports, results, missing_tools_ok=True)
+    return exit_code
+
+
+def _report_locations(pytest_args: list[str]) -> tuple[Path, Path | None]:
+    """Where the suite wrote its reports, when the pytest arguments moved them."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--reports-dir", type=Path, default=Path("reports"))
+    parser.add_argument("--alluredir", type=Path, default=None)
+    known, _ = parser.parse_known_args(pytest_args)
+    return PROJECT_ROOT / known.reports_dir, PROJECT_ROOT / known.alluredir if known.alluredir else None
+
+
+def make_report(reports_dir: Path, results_dir: Path | None = None, *, missing_tools_ok: bool = False) -> int:
+    """The single HTML file for the change ticket; one line either way."""
+    from .errors import ReadinessError
+    from .html_report import ReportUnavailable, generate
+
+    try:
+        made = generate(reports_dir, results_dir)
+    except ReportUnavailable as exc:
+        print(f"riva-readiness: {exc}", flush=True)
+        return 0 if missing_tools_ok else 3
+    except ReadinessError as exc:
+        print(f"riva-readiness: {exc}", flush=True)
+        return 3
+    print(f"HTML report: {made.html} — {made.name}", flush=True)
+    return 0
 
 
 def run_sweep(dry_run: bool) -> int:
@@ -64,9 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest (after --)")
     sweep = commands.add_parser("sweep", help="remove probe records left behind by interrupted runs")
     sweep.add_argument("--dry-run", action="store_true", help="only list what would be removed")
+    html = commands.add_parser("report", help="make reports/readiness-report.html, one file for the change ticket, "
+                                              "from the last run (needs Node.js and npm ci)")
+    html.add_argument("--reports-dir", type=Path, default=Path("reports"), help="where the run wrote readiness.json")
+    html.add_argument("--alluredir", type=Path, default=None, help="the run's Allure results (default: in --reports-dir)")
     args = parser.parse_args(argv)
     if args.command == "sweep":
         return run_sweep(args.dry_run)
+    if args.command == "report":
+        return make_report(args.reports_dir, args.alluredir)
     if args.command == "demo":
         extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
         try:

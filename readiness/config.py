@@ -12,13 +12,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from dotenv import find_dotenv
 from dotenv.parser import parse_stream
 
-from .errors import ConfigError
+from .errors import ConfigError, read_input_file
 from .targets import Target, read_targets
+from .waivers import Waiver, read_waivers
 
 # The public interface: other tools drive the suite through exactly these names.
 SETTING_NAMES = (
@@ -36,6 +37,7 @@ SETTING_NAMES = (
     "READINESS_MODE",
     "READINESS_WAIVERS_FILE",
     "CHANGE_TICKET",
+    "READINESS_TICKET_URL",
     "READINESS_ENV_FILE",
 )
 _OWN_PREFIXES = ("CRM_", "RIVA_", "READINESS_")
@@ -116,6 +118,9 @@ class Settings:
     threads: int
     mode: str
     change_ticket: str | None
+    waivers_file: Path | None = None
+    waivers: tuple[Waiver, ...] = ()
+    ticket_url: str | None = None  # the change ticket's address, from READINESS_TICKET_URL
     origins: Mapping[str, str] = field(default_factory=dict, repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)  # every secret value, for the redactor
     probe_passwords: Mapping[str, str] = field(default_factory=dict, repr=False)  # password_env -> password
@@ -169,12 +174,7 @@ def env_file_from(environ: Mapping[str, str]) -> Path | None:
 
 def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
     """KEY -> (value, line) from a .env file; a line python-dotenv cannot parse is an error."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}) — save the file as UTF-8") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    text = read_input_file(path)
     values: dict[str, tuple[str, int]] = {}
     for binding in parse_stream(io.StringIO(text)):
         line = binding.original.line
@@ -260,11 +260,8 @@ class _Reader:
         proxy = self.lookup("CRM_PROXY")
         if proxy:
             secrets += _proxy_secrets(proxy, self.where("CRM_PROXY"))
-        if self.lookup("READINESS_WAIVERS_FILE"):
-            raise ConfigError(
-                f"{self.where('READINESS_WAIVERS_FILE')}: waivers are not supported by this version of the suite "
-                "— remove the setting; nothing is waived"
-            )
+        waivers_file = self.path("READINESS_WAIVERS_FILE")
+        change_ticket = self.lookup("CHANGE_TICKET")
         targets_file = self.path("RIVA_TARGETS_FILE")
         targets = read_targets(targets_file, self.lookup) if targets_file else ()
         probe_passwords = {t.password_env: self.lookup(t.password_env) for t in targets if t.password_env}
@@ -283,7 +280,10 @@ class _Reader:
             datatypes=self.datatypes(),
             threads=self.number("RIVA_THREADS", 3, 1, 100),
             mode=self.mode(),
-            change_ticket=self.lookup("CHANGE_TICKET"),
+            change_ticket=change_ticket,
+            waivers_file=waivers_file,
+            waivers=read_waivers(waivers_file) if waivers_file else (),
+            ticket_url=self.ticket_url(change_ticket),
             origins=dict(self.origins),
             secrets=tuple(secrets),
             probe_passwords=probe_passwords,
@@ -305,6 +305,17 @@ class _Reader:
         if not chosen:
             raise ConfigError(f"{self.where('RIVA_DATATYPES')} is empty — list models, e.g. Contact,Meeting")
         return tuple(chosen)
+
+    def ticket_url(self, ticket: str | None) -> str | None:
+        """READINESS_TICKET_URL is a pattern such as https://jira.example.com/browse/{}; {} becomes the ticket."""
+        pattern = self.lookup("READINESS_TICKET_URL")
+        if pattern is None:
+            return None
+        parts = urlsplit(pattern)
+        if parts.scheme not in ("http", "https") or not parts.hostname or pattern.count("{}") != 1:
+            raise ConfigError(f"{self.where('READINESS_TICKET_URL')}={pattern!r} — write an http(s) address with {{}} "
+                              "where the ticket goes, e.g. https://jira.example.com/browse/{}")
+        return pattern.replace("{}", quote(ticket, safe="")) if ticket else None
 
     def mode(self) -> str:
         value = (self.lookup("READINESS_MODE") or "full").lower()

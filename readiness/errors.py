@@ -5,6 +5,8 @@ Anything raised that is *not* a ReadinessError is a defect of the suite itself.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class ReadinessError(Exception):
     """A known, explainable problem; its message is what the user reads."""
@@ -12,6 +14,16 @@ class ReadinessError(Exception):
 
 class ConfigError(ReadinessError):
     """Bad input (settings, .env, targets file): the run stops before any request is sent."""
+
+
+def read_input_file(path: Path) -> str:
+    """The text of a file the user wrote (a BOM tolerated); unreadable or not UTF-8 is a ConfigError."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}) — save the file as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
 
 
 class ReadOnlyViolation(ReadinessError):

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import allure
 import pytest
 
-from . import __version__, interrupts
+from . import __version__, allure_files, interrupts
 from .catalogue import REQUIREMENTS, STEPS, Requirement
 from .config import Settings, load_settings
 from .connection_info import ConnectionSheet
@@ -27,6 +29,7 @@ from .run import ReadinessRun, new_run_id
 from .server_info import ServerInfo
 from .target_users import target_table
 from .verdict import ERROR, SKIPPED, Finding, configuration_error, decide, findings_from_outcomes, not_covered, report, summary_lines, write_json
+from .waivers import WaiverBook, today_utc, waived_message
 
 _REQUIREMENT_TAG = re.compile(r"^R\d+\.\d+$")
 _FINDINGS = "readiness.findings"
@@ -43,11 +46,13 @@ class CheckFailed(AssertionError):
 class CheckRecorder:
     """What a scenario concluded; steps hand it Outcomes from the domain library."""
 
-    def __init__(self, requirement: Requirement, redactor: Redactor):
+    def __init__(self, requirement: Requirement, redactor: Redactor, waivers: WaiverBook | None = None):
         self.requirement = requirement
         self.redactor = redactor
+        self.waivers = waivers
         self.outcomes: list[Outcome] = []
         self.facts: dict[str, object] = {}
+        self.waived = False
 
     def expect(self, outcome: Outcome) -> Outcome:
         return self.expect_all([outcome])[0]
@@ -57,6 +62,14 @@ class CheckRecorder:
         if outcomes and not any(o.verifiable for o in outcomes):
             pytest.skip(self.redactor.text("; ".join(o.message for o in outcomes)))
         failed = [o for o in outcomes if not o.passed and o.verifiable]
+        if failed and self.waivers:
+            covered = [(o, self.waivers.active(self.requirement.id, o.subject)) for o in failed]
+            if all(waiver for _, waiver in covered):
+                # Shown as skipped with the waiver's words (Allure, JUnit); the controller records `waived`.
+                self.waived = True
+                allure.dynamic.tag("waived")
+                pytest.skip(self.redactor.text(waived_message(
+                    [(f"{self.requirement.id} {o.message}", waiver) for o, waiver in covered])))
         if failed:
             advisory = "[advisory] " if all(o.advisory for o in failed) else ""
             raise CheckFailed(self.redactor.text(f"{self.requirement.id} {advisory}" + "; ".join(o.message for o in failed)))
@@ -73,6 +86,7 @@ class RunState:
     features_dir: Path
     settings: Settings | None = None
     run_id: str = field(default_factory=new_run_id)
+    waiver_day: date = field(default_factory=today_utc)  # the run's start (UTC) decides which waivers hold
     findings: list[Finding] = field(default_factory=list)
     facts: dict = field(default_factory=dict)
     document: dict | None = None
@@ -108,6 +122,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                      help="where readiness.json and the connection sheet go (relative to the project folder)")
 
 
+@pytest.hookimpl(tryfirst=True)  # before allure-pytest-bdd's, which acts on --clean-alluredir
 def pytest_configure(config: pytest.Config) -> None:
     for rid, req in REQUIREMENTS.items():
         config.addinivalue_line("markers", f"{rid}: {req.title}")
@@ -120,6 +135,8 @@ def pytest_configure(config: pytest.Config) -> None:
     state = RunState(reports_dir=config.rootpath / config.getoption("reports_dir"), features_dir=config.rootpath / "features")
     if _is_worker(config):
         state.run_id = config.workerinput["readiness_run_id"]
+        state.waiver_day = date.fromisoformat(config.workerinput["readiness_waiver_day"])
+        config.option.clean_alluredir = False  # the controller cleaned it; a late worker must not wipe results
     config.stash[STATE] = state
     try:
         state.settings = load_settings()
@@ -135,7 +152,9 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:
     """pytest-xdist: every worker belongs to the controller's run (one run id for probe markers)."""
-    node.workerinput["readiness_run_id"] = node.config.stash[STATE].run_id
+    state = node.config.stash[STATE]
+    node.workerinput["readiness_run_id"] = state.run_id
+    node.workerinput["readiness_waiver_day"] = state.waiver_day.isoformat()
 
 
 # -- fixtures ----------------------------------------------------------------------------------
@@ -173,7 +192,8 @@ def check(request, readiness_run) -> CheckRecorder:
     requirement = requirement_of(request.node)
     if requirement is None:
         raise ReadinessError(f"{request.node.name} has no requirement tag (e.g. @R1.1)")
-    recorder = CheckRecorder(requirement, readiness_run.redactor)
+    state = request.config.stash[STATE]
+    recorder = CheckRecorder(requirement, readiness_run.redactor, WaiverBook(state.settings.waivers, state.waiver_day))
     request.node.stash[RECORDER] = recorder
     return recorder
 
@@ -198,8 +218,11 @@ def pytest_bdd_before_scenario(request, feature, scenario) -> None:
     allure.dynamic.story(f"{requirement.id} {requirement.title}")
     allure.dynamic.severity(allure.severity_level.BLOCKER if requirement.blocking else allure.severity_level.MINOR)
     state = request.config.stash[STATE]
-    if state.settings and state.settings.change_ticket:
-        allure.dynamic.link(state.settings.change_ticket, name=f"Change {state.settings.change_ticket}")
+    ticket = state.settings.change_ticket if state.settings else None
+    if ticket:
+        # Without READINESS_TICKET_URL, an "issue" link: --allure-link-pattern issue:… can still complete it.
+        url = state.settings.ticket_url
+        allure.dynamic.link(url or ticket, link_type="link" if url else "issue", name=f"Change {ticket}")
 
 
 # -- from reports to findings -----------------------------------------------------------------
@@ -228,6 +251,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 def _findings(requirement: Requirement, report, call, recorder: CheckRecorder | None) -> list[Finding]:
     outcomes = recorder.outcomes if recorder else []
+    if report.skipped and recorder and recorder.waived:
+        return findings_from_outcomes(requirement, outcomes)  # failed as found; the controller applies the waiver
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         return [Finding.of(requirement, SKIPPED, reason.removeprefix("Skipped: "))]
@@ -260,10 +285,12 @@ class VerdictKeeper:
     def pytest_keyboard_interrupt(self, excinfo) -> None:
         self.state.interrupted = "interrupted"
 
+    @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file: the verdict goes into it
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus) -> None:
         state = self.state
         settings = state.settings
         findings = [Finding(**{**f.__dict__, "message": state.redactor.text(f.message)}) for f in state.findings]
+        findings, waivers = WaiverBook(settings.waivers, state.waiver_day).apply(findings)
         implemented = implemented_requirements(state.features_dir)
         interrupted = state.interrupted or (
             f"the run did not complete (pytest exit status {int(exitstatus)})"
@@ -273,10 +300,13 @@ class VerdictKeeper:
         state.document = report(
             verdict, findings, crm_url=settings.crm.base, version=state.facts.get("version"),
             edition=state.facts.get("edition"), mode=settings.mode, run_id=state.run_id,
-            change_ticket=settings.change_ticket, suite_version=__version__, not_covered=not_covered(implemented))
+            change_ticket=settings.change_ticket, suite_version=__version__, not_covered=not_covered(implemented),
+            waivers=[{**w, "justification": state.redactor.text(w["justification"])} for w in waivers])
         write_json(state.reports_dir / "readiness.json", state.document)
-        _write_connection_sheet(state, findings)
+        sheet = _write_connection_sheet(state, findings)
         _write_target_table(state, findings)
+        _verdict_to_junit(session.config, state.document)
+        _verdict_to_allure(session.config, state, sheet)
         # An interrupted run keeps pytest's own code (2); otherwise 0 means GO and nothing else does.
         session.exitstatus = pytest.ExitCode.INTERRUPTED if state.interrupted else verdict.exit_code
 
@@ -302,7 +332,45 @@ def _write_target_table(state: RunState, findings: list[Finding]) -> None:
         path.write_text(state.redactor.text(target_table(facts, statuses)), encoding="utf-8", newline="")
 
 
-def _write_connection_sheet(state: RunState, findings: list[Finding]) -> None:
+def _verdict_to_junit(config: pytest.Config, document: dict) -> None:
+    """Testsuite properties of junit.xml (written after this hook by pytest's junitxml plugin)."""
+    from _pytest.junitxml import xml_key  # pytest documents LogXML.add_global_property, not a public import
+
+    xml = config.stash.get(xml_key, None)
+    if xml is None:
+        return
+    xml.add_global_property("readiness_verdict", document["verdict"])
+    xml.add_global_property("readiness_reasons", "; ".join(document["reasons"]))
+    xml.add_global_property("readiness_crm_url", document["crm_url"])
+    xml.add_global_property("readiness_run_id", document["run_id"])
+    if document.get("change_ticket"):
+        xml.add_global_property("readiness_change_ticket", document["change_ticket"])
+    for state in ("applied", "expired", "unused"):
+        xml.add_global_property(f"readiness_waivers_{state}", sum(w["state"] == state for w in document["waivers"]))
+
+
+def _verdict_to_allure(config: pytest.Config, state: RunState, sheet: str) -> None:
+    """environment.properties, executor.json, categories.json and the run's own attachments."""
+    results = config.getoption("allure_report_dir", None)
+    if not results:
+        return
+    document, settings = state.document, state.settings
+    name = allure_files.report_name(document)
+    allure_files.write(
+        Path(results),
+        environment_values=allure_files.environment(
+            document, connection_user=settings.username, targets=len(settings.targets),
+            waivers_file=settings.waivers_file.name if settings.waivers_file else None),
+        executor_info=allure_files.executor(os.environ, name, state.run_id),
+        category_list=allure_files.categories(config.rootpath))
+    text = allure.attachment_type.TEXT
+    allure.global_attach("\n".join([name, "", *summary_lines(document)]) + "\n", name="Verdict and waivers", attachment_type=text)
+    allure.global_attach(json.dumps(document, indent=2, ensure_ascii=False), name="readiness.json",
+                         attachment_type=allure.attachment_type.JSON)
+    allure.global_attach(sheet, name="Connection sheet", attachment_type=text)
+
+
+def _write_connection_sheet(state: RunState, findings: list[Finding]) -> str:
     s = state.settings
     facts = state.facts
     server = ServerInfo(facts.get("version"), facts.get("edition"), bool(facts.get("hosted")),
@@ -314,4 +382,6 @@ def _write_connection_sheet(state: RunState, findings: list[Finding]) -> None:
                             concurrency=facts.get("concurrency", "not measured by this run"))
     path = state.reports_dir / "connection-sheet.md"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(state.redactor.text(sheet.render()), encoding="utf-8")
+    text = state.redactor.text(sheet.render())
+    path.write_text(text, encoding="utf-8")
+    return text

@@ -138,6 +138,7 @@ def report(verdict: Verdict, findings: list[Finding], **meta) -> dict:
         "suite_version": meta.get("suite_version"),
         "not_covered": meta.get("not_covered", []),
         "checks": [asdict(f) for f in checks],
+        "waivers": meta.get("waivers", []),  # every waiver of the file: state applied, expired or unused
     }
 
 
@@ -161,10 +162,14 @@ def summary_lines(document: dict) -> list[str]:
         tally = ", ".join(f"{n} {status}" for n, status in counts if n)
         lines.append(f"Step {step}  {title:<40} {tally}")
         for check in mine:
-            if check["status"] in (FAILED, ERROR):
+            if check["status"] in (FAILED, ERROR, WAIVED):
                 kind = "blocking" if check["blocking"] else "advisory"
                 subject = f" [{check['subject']}]" if check["subject"] else ""
                 lines.append(f"    {check['status'].upper()} ({kind}) {check['id']}{subject}: {check['message']}")
+    for waiver in document.get("waivers", []):
+        subject = f" [{waiver['subject']}]" if waiver["subject"] else ""
+        lines.append(f"Waiver {waiver['state']}: {waiver['requirement']}{subject} ({waiver['ticket']}, until "
+                     f"{waiver['expires']}) - {waiver['note']}")
     if document.get("not_covered"):
         lines.append(f"Not covered by this suite version: {', '.join(document['not_covered'])}")
     reasons = f" - {'; '.join(document['reasons'])}" if document["reasons"] else ""

@@ -123,7 +123,9 @@ def test_relative_paths_in_env_file_are_relative_to_it(tmp_path):
         ({"RIVA_DATATYPES": "Contact,Contacts"}, r"'Contacts' is not a 1CRM model — did you mean Contact\?"),
         ({"CRM_CLIENT_ID": "riva"}, r"CRM_CLIENT_SECRET is not set"),
         ({"CRM_PROXY": "proxy:3128"}, r"http:// or https:// address"),
-        ({"READINESS_WAIVERS_FILE": "waivers.yml"}, r"waivers are not supported"),
+        ({"READINESS_WAIVERS_FILE": "waivers.yml"}, r"READINESS_WAIVERS_FILE: no such file 'waivers.yml'"),
+        ({"READINESS_TICKET_URL": "https://jira.example.com/browse/"}, r"with \{\} where the ticket goes"),
+        ({"READINESS_TICKET_URL": "jira/{}"}, r"write an http\(s\) address"),
     ],
 )
 def test_bad_values_are_refused_with_the_fix(env, expected):

@@ -61,3 +61,14 @@ def test_reasons_stay_short_with_many_targets():
     findings = [Finding.of(r42, "failed", "no user", subject=f"user{n}@example.com") for n in range(2000)]
     findings.append(Finding.of(r42, "error", "timeout", subject="x@example.com"))
     assert decide(findings).reasons == ("R4.2 failed for 2000 targets", "R4.2 error (x@example.com)")
+
+
+def test_waived_findings_and_every_waiver_show_in_the_summary():
+    findings = [Finding.of(R11, "waived", "refused - WAIVED: firewall opens on go-live day")]
+    waiver = {"requirement": "R1.2", "subject": None, "ticket": "CHG-1", "expires": "2020-01-31", "state": "expired",
+              "note": "expired on 2020-01-31: ignored, counts as no waiver"}
+    document = report(decide(findings), findings, crm_url="https://crm", mode="full", waivers=[waiver])
+    lines = summary_lines(document)
+    assert "    WAIVED (blocking) R1.1: refused - WAIVED: firewall opens on go-live day" in lines
+    assert "Waiver expired: R1.2 (CHG-1, until 2020-01-31) - expired on 2020-01-31: ignored, counts as no waiver" in lines
+    assert lines[-1] == "VERDICT: GO" and document["waivers"] == [waiver]
