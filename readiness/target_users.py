@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass
 
 from . import probes, roles
-from .errors import AccessDenied, NotFound
+from .errors import AccessDenied, CrmError, NotFound
 from .outcome import Outcome
 from .run import ReadinessRun
 from .targets import Target
@@ -36,8 +36,8 @@ def target_facts(run: ReadinessRun) -> dict[str, dict[str, str]]:
     facts = {}
     try:
         all_roles = run.roles
-    except (AccessDenied, NotFound):
-        all_roles = None
+    except CrmError:
+        all_roles = None  # evidence only: R4.3 reports why roles cannot be read
     for target in run.settings.targets:
         user = run.directory.match(target.email).user
         if user is None:
