@@ -37,6 +37,9 @@ SETTING_NAMES = (
     "READINESS_WAIVERS_FILE",
     "CHANGE_TICKET",
     "READINESS_ENV_FILE",
+    "READINESS_BROWSER",
+    "READINESS_CHROMIUM",
+    "READINESS_CHROMEDRIVER",
 )
 _OWN_PREFIXES = ("CRM_", "RIVA_", "READINESS_")
 SECRET_NAMES = frozenset({"CRM_PASSWORD", "CRM_CLIENT_SECRET"})
@@ -100,6 +103,18 @@ class CrmAddress:
         return f"{self.base}/{path.lstrip('/')}"
 
 
+BROWSER_MODES = ("auto", "required", "off")
+
+
+@dataclass(frozen=True)
+class BrowserSettings:
+    """Which browser R1.4 signs in with: auto (a browser if one is found), required, or off (scripted)."""
+
+    mode: str = "auto"
+    chromium: Path | None = None  # Chrome, Chromium or Edge; None: look on PATH
+    chromedriver: Path | None = None  # its matching driver; None: look on PATH
+
+
 @dataclass(frozen=True)
 class Settings:
     crm: CrmAddress
@@ -118,6 +133,7 @@ class Settings:
     change_ticket: str | None
     origins: Mapping[str, str] = field(default_factory=dict, repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)  # every secret value, for the redactor
+    browser: BrowserSettings = field(default_factory=BrowserSettings)
 
     @property
     def read_only(self) -> bool:
@@ -281,8 +297,9 @@ class _Reader:
             threads=self.number("RIVA_THREADS", 3, 1, 100),
             mode=self.mode(),
             change_ticket=self.lookup("CHANGE_TICKET"),
-            origins=dict(self.origins),
             secrets=tuple(secrets),
+            browser=self.browser(),
+            origins=dict(self.origins),
         )
 
     def datatypes(self) -> tuple[str, ...]:
@@ -301,6 +318,14 @@ class _Reader:
         if not chosen:
             raise ConfigError(f"{self.where('RIVA_DATATYPES')} is empty — list models, e.g. Contact,Meeting")
         return tuple(chosen)
+
+    def browser(self) -> BrowserSettings:
+        mode = (self.lookup("READINESS_BROWSER") or "auto").lower()
+        if mode not in BROWSER_MODES:
+            raise ConfigError(f"{self.where('READINESS_BROWSER')}={mode!r} — use auto, required or off")
+        if mode == "off":
+            return BrowserSettings(mode)  # the paths are not used, so not checked either
+        return BrowserSettings(mode, self.path("READINESS_CHROMIUM"), self.path("READINESS_CHROMEDRIVER"))
 
     def mode(self) -> str:
         value = (self.lookup("READINESS_MODE") or "full").lower()
