@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from .verdict import ERROR, SKIPPED, Finding, configuration_error, decide, findi
 _REQUIREMENT_TAG = re.compile(r"^R\d+\.\d+$")
 _FINDINGS = "readiness.findings"
 _FACTS = "readiness.facts"
+SCREENSHOTS = "screenshots"  # the folder under the reports folder
 STATE = pytest.StashKey["RunState"]()
 RECORDER = pytest.StashKey["CheckRecorder"]()
 
@@ -114,6 +116,8 @@ def pytest_configure(config: pytest.Config) -> None:
     state = RunState(reports_dir=config.rootpath / config.getoption("reports_dir"), features_dir=config.rootpath / "features")
     if _is_worker(config):
         state.run_id = config.workerinput["readiness_run_id"]
+    else:
+        shutil.rmtree(state.reports_dir / SCREENSHOTS, ignore_errors=True)  # never an older run's pictures
     config.stash[STATE] = state
     try:
         state.settings = load_settings()
@@ -156,6 +160,21 @@ def check(request, readiness_run) -> CheckRecorder:
     recorder = CheckRecorder(requirement, readiness_run.redactor)
     request.node.stash[RECORDER] = recorder
     return recorder
+
+
+@pytest.fixture
+def keep_screenshot(pytestconfig):
+    """keep_screenshot(name, png): saved under reports/screenshots and attached to the Allure report."""
+    folder = pytestconfig.stash[STATE].reports_dir / SCREENSHOTS
+
+    def keep(name: str, png: bytes) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{re.sub(r'[^A-Za-z0-9.]+', '-', name).strip('-')}.png"
+        path.write_bytes(png)
+        allure.attach(png, name=name, attachment_type=allure.attachment_type.PNG)
+        return path
+
+    return keep
 
 
 @pytest.fixture(autouse=True)
