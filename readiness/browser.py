@@ -44,6 +44,12 @@ WINDOWS_BROWSERS = (
     ("PROGRAMFILES(X86)", "Microsoft/Edge/Application/msedge.exe"),
     ("PROGRAMFILES", "Microsoft/Edge/Application/msedge.exe"),
 )
+# Browser features that would send what happens here elsewhere, the password leak check above all.
+QUIET_FEATURES = ("PasswordLeakDetection", "AutofillServerCommunication", "NetworkTimeServiceQuerying",
+                  "OptimizationHints", "Translate", "MediaRouter")
+# The connection user's password is never saved, offered or leak-checked by the browser.
+QUIET_PREFERENCES = {"credentials_enable_service": False, "profile.password_manager_enabled": False,
+                     "profile.password_manager_leak_detection": False, "net.network_prediction_options": 2}
 _SLACK = 10.0  # seconds the driver may take beyond the CRM time limit to report that limit itself
 _MARK = "window.__rivaReadinessLoginPage"  # set on the login page: gone once the browser shows a new page
 _ERROR_PAGE = re.compile(r"^[a-z]+-error://")  # chrome-error://, edge-error://: the browser's own error page
@@ -74,17 +80,25 @@ class Browser:
 def find_browser(choice: BrowserSettings, *, which: Callable[[str], str | None] = shutil.which,
                  environ: Mapping[str, str] = os.environ) -> Browser:
     """The configured browser and driver, else the first on PATH (or, on Windows, where Chrome and Edge install)."""
-    binary = choice.chromium or _first(which(name) for name in BROWSER_NAMES) or _first(
-        Path(environ[var]) / below for var, below in WINDOWS_BROWSERS if environ.get(var))
+    if choice.chromium:
+        binary = _first([choice.chromium])
+        where = f"{choice.chromium} (READINESS_CHROMIUM)"
+    else:
+        binary = _first(which(name) for name in BROWSER_NAMES) or _first(
+            Path(environ[var]) / below for var, below in WINDOWS_BROWSERS if environ.get(var))
+        where = f"{', '.join(BROWSER_NAMES)} on PATH (nor READINESS_CHROMIUM)"
     if binary is None:
-        raise BrowserUnavailable(f"no browser found at {', '.join(BROWSER_NAMES)} on PATH (nor READINESS_CHROMIUM)")
-    binary = Path(binary)
+        raise BrowserUnavailable(f"no browser found at {where}")
     driver_name = "msedgedriver" if binary.stem.lower() == "msedge" else "chromedriver"
-    driver = choice.chromedriver or _first([binary.with_name(driver_name + binary.suffix), which(driver_name)])
+    if choice.chromedriver:
+        driver = _first([choice.chromedriver])
+        where = f"{choice.chromedriver} (READINESS_CHROMEDRIVER)"
+    else:
+        driver = _first([binary.with_name(driver_name + binary.suffix), which(driver_name)])
+        where = f"{driver_name} on PATH nor beside {binary} (nor READINESS_CHROMEDRIVER)"
     if driver is None:
-        raise BrowserUnavailable(f"no browser driver found at {driver_name} on PATH nor beside {binary} (nor "
-                                 "READINESS_CHROMEDRIVER)")
-    return Browser(binary, Path(driver))
+        raise BrowserUnavailable(f"no browser driver found at {where}")
+    return Browser(binary, driver)
 
 
 def _first(candidates) -> Path | None:
@@ -100,15 +114,20 @@ def spki_pin(certificate_der: bytes) -> str:
     return base64.b64encode(hashlib.sha256(key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)).digest()).decode()
 
 
-def browser_flags(profile: Path, *, proxy: str | None, pin: str | None) -> list[str]:
+def browser_flags(profile: Path, *, crm_host: str, proxy: str | None, pin: str | None) -> list[str]:
     flags = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
              "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-             "--no-default-browser-check", f"--user-data-dir={profile}", "--window-size=1280,800"]
+             "--no-default-browser-check", "--disable-extensions", "--no-pings", "--password-store=basic",
+             "--use-mock-keychain", f"--disable-features={','.join(QUIET_FEATURES)}", f"--user-data-dir={profile}",
+             "--window-size=1280,800"]
     if proxy:
-        # <-loopback>: even a CRM on this machine goes through CRM_PROXY, as the suite's requests do.
+        # <-loopback>: even a CRM on this machine goes through CRM_PROXY, as the suite's requests do. The proxy
+        # then decides what else the browser reaches.
         flags += [f"--proxy-server={proxy_address(proxy)}", "--proxy-bypass-list=<-loopback>"]
     else:
-        flags.append("--no-proxy-server")  # only CRM_PROXY decides, as for the suite's requests
+        # Only CRM_PROXY decides, as for the suite's requests; and no name but the CRM's resolves, so that the
+        # browser's own background traffic (updates, sign-in, search) never leaves this host.
+        flags += ["--no-proxy-server", f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {crm_host}"]
     if pin:
         # Trusts exactly the certificate the suite verified itself (Chromium reads no PEM bundle, so
         # CRM_CA_BUNDLE cannot be handed over); any other certificate still meets the browser's own checks.
@@ -122,7 +141,8 @@ def proxy_address(proxy: str) -> str:
 
 
 @contextmanager
-def launch(browser: Browser, *, timeout: float, proxy: str | None, pin: str | None) -> Iterator[webdriver.Remote]:
+def launch(browser: Browser, *, crm_host: str, timeout: float, proxy: str | None,
+           pin: str | None) -> Iterator[webdriver.Remote]:
     """A headless browser session; the browser and its driver are always quit, whatever happens inside."""
     os.environ["SE_OFFLINE"] = "true"  # belt and braces: Selenium Manager never runs, and could not download
     with tempfile.TemporaryDirectory(prefix="riva-readiness-browser-", ignore_cleanup_errors=True) as profile:
@@ -131,8 +151,9 @@ def launch(browser: Browser, *, timeout: float, proxy: str | None, pin: str | No
         else:
             options, service_class, driver_class = webdriver.ChromeOptions(), webdriver.ChromeService, webdriver.Chrome
         options.binary_location = str(browser.binary)
-        for flag in browser_flags(Path(profile), proxy=proxy, pin=pin):
+        for flag in browser_flags(Path(profile), crm_host=crm_host, proxy=proxy, pin=pin):
             options.add_argument(flag)
+        options.add_experimental_option("prefs", QUIET_PREFERENCES)
         with warnings.catch_warnings():  # deprecated in favour of a ClientConfig, which Chrome() cannot take
             warnings.simplefilter("ignore", DeprecationWarning)
             options.ignore_local_proxy_environment_variables()  # the driver is on this machine: never via a proxy
@@ -190,7 +211,7 @@ def judge(seen: BrowserSignIn, username: str) -> Outcome:
 
 def sign_in_with_browser(browser: Browser, crm: CrmAddress, user: Credentials, *, timeout: float,
                          proxy: str | None, pin: str | None) -> BrowserSignIn:
-    with launch(browser, timeout=timeout, proxy=proxy, pin=pin) as driver:
+    with launch(browser, crm_host=crm.host, timeout=timeout, proxy=proxy, pin=pin) as driver:
         label = f"headless {browser.name} {driver.capabilities.get('browserVersion', '')}".strip()
         visit = _Visit(driver, crm, timeout)
         try:

@@ -4,6 +4,9 @@ real headless sign-ins against the simulator and small local pages (skipped with
 from __future__ import annotations
 
 import re
+import select
+import socket
+import socketserver
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -63,6 +66,9 @@ def test_no_browser_and_no_driver_say_where_they_were_looked_for(tmp_path):
     chromium = touch(tmp_path / "chromium")
     with pytest.raises(BrowserUnavailable, match=r"no browser driver found at chromedriver on PATH nor beside"):
         find_browser(BrowserSettings(chromium=chromium), which=lambda name: None, environ={})
+    gone = tmp_path / "gone" / "chrome.exe"
+    with pytest.raises(BrowserUnavailable, match=r"^no browser found at .*chrome\.exe \(READINESS_CHROMIUM\)$"):
+        find_browser(BrowserSettings(chromium=gone), which=lambda name: str(chromium), environ={})
 
 
 def settings_from(environ: dict) -> object:
@@ -84,15 +90,18 @@ def test_browser_settings_default_to_auto_and_are_validated(tmp_path):
 # -- how it is started -----------------------------------------------------------------------------------------------
 
 
-def test_flags_headless_fresh_profile_and_no_proxy_unless_configured(tmp_path):
-    flags = browser_flags(tmp_path, proxy=None, pin=None)
-    assert {"--headless=new", "--no-sandbox", "--no-first-run", f"--user-data-dir={tmp_path}", "--no-proxy-server"} <= set(flags)
+def test_flags_headless_fresh_profile_and_only_the_crms_name_resolves_without_a_proxy(tmp_path):
+    flags = browser_flags(tmp_path, crm_host="crm.example.com", proxy=None, pin=None)
+    assert {"--headless=new", "--no-sandbox", "--no-first-run", f"--user-data-dir={tmp_path}", "--no-proxy-server",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE crm.example.com"} <= set(flags)
+    assert [f for f in flags if "PasswordLeakDetection" in f]  # the password never goes to a leak check
     assert not [f for f in flags if f.startswith("--ignore-certificate-errors")]  # never trust blindly
 
 
 def test_flags_proxy_without_credentials_loopback_included(tmp_path):
-    flags = browser_flags(tmp_path, proxy="http://proxy.example.com:3128", pin=None)
+    flags = browser_flags(tmp_path, crm_host="crm", proxy="http://proxy.example.com:3128", pin=None)
     assert "--proxy-server=http://proxy.example.com:3128" in flags and "--proxy-bypass-list=<-loopback>" in flags
+    assert not [f for f in flags if f.startswith("--host-resolver-rules")]  # the proxy resolves names
     assert browser.proxy_address("http://user:pw@proxy:8080") == "http://proxy:8080"
 
 
@@ -102,7 +111,8 @@ def test_pin_is_the_sha256_of_the_servers_public_key(tmp_path):
     pins = [spki_pin(_der(cert)) for cert in (first, again, other)]
     assert len(pins[0]) == 44 and pins[0].endswith("=")  # base64 of 32 bytes
     assert len(set(pins)) == 3  # one pin per key: every issued certificate has its own key
-    assert f"--ignore-certificate-errors-spki-list={pins[0]}" in browser_flags(tmp_path, proxy=None, pin=pins[0])
+    flags = browser_flags(tmp_path, crm_host="crm", proxy=None, pin=pins[0])
+    assert f"--ignore-certificate-errors-spki-list={pins[0]}" in flags
 
 
 def _der(cert: trustme.LeafCert) -> bytes:
@@ -285,7 +295,7 @@ def test_plain_http_needs_no_pin(host_browser):
 
 def test_the_browser_is_always_quit(host_browser):
     with pytest.raises(RuntimeError, match="boom"):
-        with browser.launch(host_browser, timeout=5, proxy=None, pin=None) as driver:
+        with browser.launch(host_browser, crm_host="localhost", timeout=5, proxy=None, pin=None) as driver:
             service, profile = driver.service, Path(driver.capabilities["chrome"]["userDataDir"])
             assert service.process.poll() is None and profile.is_dir()
             raise RuntimeError("boom")
@@ -352,3 +362,71 @@ def test_a_page_that_shows_the_password_is_never_photographed(host_browser, site
                                         proxy=None, pin=None)
     assert seen.sign_in.message == "Wrong password: ***"  # the page's words, without the password
     assert shots(seen) == ["R1.4 login form"]  # taken before the password was typed; none after
+
+
+# -- through CRM_PROXY -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tunnel_proxy():
+    """An HTTP CONNECT proxy on this machine (tunnels to this machine only) that records every tunnel asked for."""
+    tunnels: list[str] = []
+
+    class Tunnel(socketserver.BaseRequestHandler):
+        def handle(self):
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = self.request.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            method, target = head.split(b" ", 2)[:2]
+            tunnels.append(f"{method.decode()} {target.decode()}")
+            host, _, port = target.decode().rpartition(":")
+            if method != b"CONNECT" or host not in ("localhost", "127.0.0.1"):
+                self.request.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+                return
+            with socket.create_connection((host, int(port)), timeout=5) as upstream:
+                self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                ends = {self.request: upstream, upstream: self.request}
+                while (ready := select.select(list(ends), [], [], 5)[0]):
+                    for end in ready:
+                        data = end.recv(65536)
+                        if not data:
+                            return
+                        ends[end].sendall(data)
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Tunnel)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", tunnels
+    server.shutdown()
+    server.server_close()
+
+
+def test_r14_goes_through_crm_proxy_and_trusts_only_what_the_suite_verified(host_browser, tunnel_proxy):
+    proxy, tunnels = tunnel_proxy
+    kept = []
+    with Simulator("healthy") as sim:
+        run = run_against(sim, CRM_PROXY=proxy, READINESS_BROWSER="required",
+                          READINESS_CHROMIUM=str(host_browser.binary), READINESS_CHROMEDRIVER=str(host_browser.driver))
+        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run,
+                                      lambda name, png: kept.append(name) or Path(f"{name}.png"))
+    assert outcome.passed, outcome.message
+    assert outcome.message.endswith("(screenshots: R1.4 login form.png, R1.4 home page.png)")
+    assert kept == ["R1.4 login form", "R1.4 home page"]
+    # the suite's own verified handshake, then the browser: both through the proxy
+    assert tunnels.count(f"CONNECT localhost:{sim.port}") >= 2
+    assert not [t for t in tunnels if "passwordsleakcheck" in t]  # the browser did not send the password anywhere
+
+
+def test_a_proxy_that_needs_a_password_is_left_to_the_scripted_login(host_browser, tunnel_proxy):
+    proxy, tunnels = tunnel_proxy
+    with Simulator("healthy") as sim:
+        run = run_against(sim, CRM_PROXY=proxy.replace("http://", "http://proxy-user:proxy-pw@"),
+                          READINESS_CHROMIUM=str(host_browser.binary), READINESS_CHROMEDRIVER=str(host_browser.driver))
+        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run, never_kept)
+    assert outcome.passed and outcome.message.endswith(
+        "(CRM_PROXY needs a user name and password, which a browser cannot be given on its command line: signed in "
+        "with a scripted web login instead)")
+    assert tunnels  # the scripted login went through the proxy

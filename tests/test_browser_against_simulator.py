@@ -12,6 +12,9 @@ pytestmark = pytest.mark.slow
 SCRIPTED_INSTEAD = ("no browser found at chromium, chromium-browser, google-chrome, google-chrome-stable, chrome on "
                     "PATH (nor READINESS_CHROMIUM): signed in with a scripted web login instead")
 
+# A "host" without a browser: nothing on PATH (set per test), nothing configured.
+NO_BROWSER_HERE = {"READINESS_BROWSER": "auto", "READINESS_CHROMIUM": None, "READINESS_CHROMEDRIVER": None}
+
 
 def browser_env(host_browser) -> dict[str, str]:
     return {"READINESS_BROWSER": "required", "READINESS_CHROMIUM": str(host_browser.binary),
@@ -68,7 +71,7 @@ def test_home_page_that_hangs_fails_r14_within_the_time_limit(suite, host_browse
 
 
 def test_without_a_browser_r14_falls_back_to_the_scripted_login_and_says_so(suite, tmp_path):
-    run = suite("healthy", READINESS_BROWSER="auto", PATH=str(tmp_path))  # PATH: no browser on this "host"
+    run = suite("healthy", PATH=str(tmp_path), **NO_BROWSER_HERE)
     assert run.report["verdict"] == "GO", run.output
     assert run.check("R1.4")["status"] == "passed"
     assert run.check("R1.4")["message"].endswith(f"({SCRIPTED_INSTEAD})")
@@ -76,7 +79,7 @@ def test_without_a_browser_r14_falls_back_to_the_scripted_login_and_says_so(suit
 
 
 def test_required_browser_missing_is_no_go_with_the_reason(suite, tmp_path):
-    run = suite("healthy", READINESS_BROWSER="required", PATH=str(tmp_path))
+    run = suite("healthy", PATH=str(tmp_path), **{**NO_BROWSER_HERE, "READINESS_BROWSER": "required"})
     finding = run.check("R1.4")
     assert finding["status"] == "error" and run.report["verdict"] == "NO-GO"
     assert finding["message"].startswith("READINESS_BROWSER=required, but no browser found at chromium")
