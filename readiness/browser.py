@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import urllib3
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from selenium import webdriver
@@ -33,6 +34,7 @@ from . import access, tls
 from .config import BrowserSettings, CrmAddress, Credentials
 from .errors import ReadinessError
 from .outcome import Outcome
+from .run import ReadinessRun
 from .weblogin import FORM_IDS, HOME_PAGE, HOME_TITLE, HUMAN_CHECK, LOGIN_PAGES, LOGOUT_PAGE, SignIn
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -171,11 +173,18 @@ def launch(browser: Browser, *, crm_host: str, timeout: float, proxy: str | None
             driver.set_script_timeout(timeout)
             yield driver
         finally:
-            driver.quit()
+            try:
+                driver.quit()  # stops the driver process (and with it the browser) even when the browser is gone
+            except _BROKEN:
+                pass
+
+
+# What a browser or driver that crashed or stopped answering raises.
+_BROKEN = (WebDriverException, urllib3.exceptions.HTTPError, OSError)
 
 
 def _first_line(text: str | None) -> str:
-    return (text or "no reason given").strip().splitlines()[0]
+    return (text or "no reason given").strip().splitlines()[0].split("; For documentation")[0]
 
 
 # -- signing in ----------------------------------------------------------------------------------------------------
@@ -219,6 +228,9 @@ def sign_in_with_browser(browser: Browser, crm: CrmAddress, user: Credentials, *
         except TimeoutException:
             seen = BrowserSignIn(None, f"{visit.waiting_for} within {timeout:g} s (CRM_TIMEOUT) — the CRM, or the "
                                        "network in between, is too slow or stuck")
+        except _BROKEN as exc:  # the browser itself failed, not the CRM
+            reason = _first_line(getattr(exc, "msg", None) or str(exc))
+            raise BrowserUnavailable(f"the browser {browser.binary} stopped working ({reason})") from None
         return replace(seen, screenshots=tuple(visit.screenshots), browser=label)
 
 
@@ -340,7 +352,7 @@ class _Visit:
 # -- R1.4 from this host ---------------------------------------------------------------------------------------------
 
 
-def web_sign_in(crm: CrmAddress, user: Credentials, run, keep_screenshot: Callable[[str, bytes], Path]) -> Outcome:
+def web_sign_in(crm: CrmAddress, user: Credentials, run: ReadinessRun, keep_screenshot: Callable[[str, bytes], Path]) -> Outcome:
     """R1.4: in a real browser where one can be used; else the scripted web login, saying so (unless required)."""
     settings = run.settings
     choice = settings.browser

@@ -7,6 +7,7 @@ import re
 import select
 import socket
 import socketserver
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -301,6 +302,19 @@ def test_the_browser_is_always_quit(host_browser):
             raise RuntimeError("boom")
     assert service.process is None or service.process.poll() is not None
     assert not profile.exists()
+
+
+def test_a_browser_that_does_not_start_leaves_r14_to_the_scripted_login_and_says_why(host_browser):
+    not_a_browser = {"READINESS_CHROMIUM": sys.executable, "READINESS_CHROMEDRIVER": str(host_browser.driver)}
+    with Simulator("healthy") as sim:
+        run = run_against(sim, **not_a_browser)
+        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run, never_kept)
+        assert outcome.passed and re.search(r"\(the browser .*python.* did not start with the driver .*chromedriver.*: "
+                                            r"session not created: .*: signed in with a scripted web login instead\)$",
+                                            outcome.message), outcome.message
+        run = run_against(sim, READINESS_BROWSER="required", **not_a_browser)
+        with pytest.raises(BrowserUnavailable, match=r"^READINESS_BROWSER=required, but the browser .* did not start"):
+            browser.web_sign_in(run.settings.crm, run.settings.connection_user, run, never_kept)
 
 
 # -- pages that would show the password: a tiny local site ------------------------------------------------------------
