@@ -297,9 +297,9 @@ class _Reader:
             threads=self.number("RIVA_THREADS", 3, 1, 100),
             mode=self.mode(),
             change_ticket=self.lookup("CHANGE_TICKET"),
-            secrets=tuple(secrets),
-            browser=self.browser(),
+            browser=self.browser(),  # before origins: its lookups record where they came from
             origins=dict(self.origins),
+            secrets=tuple(secrets),
         )
 
     def datatypes(self) -> tuple[str, ...]:
