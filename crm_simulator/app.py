@@ -11,15 +11,16 @@ import base64
 import binascii
 import html
 import secrets
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from flask import Flask, Response, jsonify, redirect, request
 from werkzeug.exceptions import HTTPException
 
 from .auth import AuthState
-from .presets import LOGIN_MISSING, LOGIN_NOT_1CRM, Preset
+from .presets import LOGIN_MISSING, LOGIN_NOT_1CRM, STALL_HOME, STALL_LOGIN, STALL_SECONDS, Preset
 from .store import (
     ACL_ALL,
     ACL_OWNER,
@@ -52,6 +53,7 @@ class ServerContext:
     auth: AuthState
     client_id: str | None  # None: no OAuth client registered
     client_secret: str | None
+    stopping: threading.Event = field(default_factory=threading.Event)  # set when the simulator stops
 
 
 class ApiError(Exception):
@@ -126,10 +128,20 @@ def _page(title: str, body: str, head: str = "") -> str:
     )
 
 
+# Stands in for Google's reCAPTCHA script (served by the simulator itself, so that a browser driven against
+# the simulator never reaches out of this machine): it draws the "I'm not a robot" box that no robot can tick.
+_HUMAN_CHECK_SCRIPT = """
+document.querySelectorAll('.g-recaptcha').forEach(function (box) {
+  box.innerHTML = '<label style="display:inline-block;border:1px solid #ccc;padding:12px">' +
+    '<input type="checkbox" disabled> I\\'m not a robot <small>reCAPTCHA</small></label>';
+});
+"""
+
+
 def _login_page(human_check: bool) -> str:
     head, widget = "", ""
     if human_check:
-        head = '<script src="https://www.google.com/recaptcha/api.js" async defer></script>\n'
+        head = '<script src="recaptcha/api.js" async defer></script>\n'  # [assumed] Cloud loads Google's
         widget = f'<div class="g-recaptcha" data-sitekey="{RECAPTCHA_SITE_KEY}"></div>\n'
     body = f"""<div id="login_box">
 <h1>1CRM</h1>
@@ -559,6 +571,19 @@ def create_app(ctx: ServerContext) -> Flask:
         )
         return response
 
+    def stalled(response: Response) -> Response:
+        """The page's first bytes at once, the rest after a bounded stall: a page that never finishes loading."""
+        body = response.get_data()
+        cut = body.index(b"<title>")
+
+        def chunks():
+            yield body[:cut]
+            ctx.stopping.wait(STALL_SECONDS)
+            yield body[cut:]
+
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+        return Response(chunks(), status=response.status_code, headers=headers)
+
     def web_user() -> dict | None:
         if preset.session_lost:
             return None  # the session store is broken: nothing survives between requests
@@ -572,7 +597,11 @@ def create_app(ctx: ServerContext) -> Flask:
 
     @app.route("/login.php", methods=["GET", "HEAD"])
     def login_php():
-        return login_page()
+        return stalled(login_page()) if preset.stall_page == STALL_LOGIN else login_page()
+
+    @app.route("/recaptcha/api.js", methods=["GET", "HEAD"])
+    def human_check_script():
+        return Response(_HUMAN_CHECK_SCRIPT, mimetype="text/javascript")
 
     @app.route("/index.php", methods=["GET", "HEAD"])
     def index_php():
@@ -596,8 +625,9 @@ def create_app(ctx: ServerContext) -> Flask:
         if module in ("", "Home") and action in ("", "index"):
             if module == "":
                 return redirect(f"{request.script_root}/{HOME_REDIRECT}", 302)
-            return _html(_page("1CRM: Home Dashboard",
+            home = _html(_page("1CRM: Home Dashboard",
                                f'<h1>Home Dashboard</h1>\n<p id="welcome">Welcome, {name}</p>\n{nav}'))
+            return stalled(home) if preset.stall_page == STALL_HOME else home
         title = html.escape(f"1CRM: {module} {action}".strip())
         return _html(_page(title, f"<h1>{html.escape(module)}</h1>\n{nav}"))
 

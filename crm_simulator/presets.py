@@ -18,6 +18,11 @@ CERT_WRONG_HOST = "wrong-host"  # valid only for crm.example.com
 CERT_EXPIRED = "expired"
 CERT_EXPIRING = "expiring"  # valid, but expires in 10 days
 
+# Pages that can stall (start loading, then hang): the login page, or the home page after sign-in.
+STALL_LOGIN = "login"
+STALL_HOME = "home"
+STALL_SECONDS = 30.0  # bounded; a stopping simulator releases a stalled page at once
+
 # What answers at login.php.
 LOGIN_1CRM = "1crm"
 LOGIN_MISSING = "missing"  # 404
@@ -62,6 +67,7 @@ class Preset:
     faker_users: int = 24  # users beyond the fixed ones
     extra_full_roles: int = 0  # roles "Team 01".. with every right; faker users are spread over them
     bulk_targets: int = 0  # this many faker users' mailboxes are appended to the targets
+    stall_page: str | None = None  # STALL_LOGIN or STALL_HOME: that page sends its first bytes, then hangs
     # --- seed data -----------------------------------------------------------------------------
     seed: int = 20240601  # Faker / id seed: same preset, same data
     # user_name -> field overrides applied after seeding, e.g. {"riva_svc": {"status": "Inactive"}}
@@ -165,6 +171,16 @@ _ALL = [
         "session-lost",
         "Web sign-in answers ok but the session is lost: the home page always redirects to the login page.",
         session_lost=True,
+    ),
+    _variant(
+        "login-page-hangs",
+        f"The login page starts loading, then hangs for {STALL_SECONDS:g} s (a stuck PHP worker or proxy).",
+        stall_page=STALL_LOGIN,
+    ),
+    _variant(
+        "home-page-hangs",
+        f"Sign-in is accepted, but the home page starts loading, then hangs for {STALL_SECONDS:g} s.",
+        stall_page=STALL_HOME,
     ),
     _variant(
         "accepts-any-login",

@@ -153,6 +153,7 @@ class Simulator:
         self._tmpdir: Path | None = None
         self._ca_bundle: Path | None = None
         self._auth: AuthState | None = None
+        self._context: ServerContext | None = None
         self.store: Store | None = None
         self.port: int | None = None
 
@@ -176,7 +177,7 @@ class Simulator:
             ssl_context, self._ca_bundle = build_tls(self.preset.cert, self._tmpdir)
         self.store = Store(self.preset, connection_password=self.password)
         self._auth = AuthState(self.preset.token_lifetime)
-        ctx = ServerContext(self.preset, self.store, self._auth, self.client_id, self.client_secret)
+        ctx = self._context = ServerContext(self.preset, self.store, self._auth, self.client_id, self.client_secret)
         app = _Mount(create_app(ctx), self.base_path, self.stats)
         try:
             server = make_server(
@@ -207,6 +208,8 @@ class Simulator:
     def _cleanup(self) -> None:
         server, thread = self._server, self._thread
         self._server = self._thread = None
+        if self._context is not None:
+            self._context.stopping.set()  # releases stalled pages (the *-hangs presets)
         if server is not None:
             if thread is not None and thread.is_alive():
                 server.shutdown()

@@ -10,12 +10,14 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 _SETTING_PREFIXES = ("CRM_", "RIVA_", "READINESS_", "CHANGE_TICKET")
+# Settings about this host, not the CRM: the demo keeps them (e.g. READINESS_BROWSER=required in CI).
+HOST_SETTINGS = ("READINESS_BROWSER", "READINESS_CHROMIUM", "READINESS_CHROMEDRIVER")
 
 
 def demo_environment(simulator_env: dict[str, str]) -> dict[str, str]:
     """This shell's environment without any readiness setting, plus the simulator's: the demo never
     mixes in a real CRM's settings (nor reads a .env)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(_SETTING_PREFIXES)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SETTING_PREFIXES) or k in HOST_SETTINGS}
     env.update(simulator_env)
     env["READINESS_ENV_FILE"] = "none"
     return env

@@ -14,7 +14,7 @@ from .config import CrmAddress, Credentials, Secret
 from .errors import ApiNotAvailable, AuthenticationFailed, CrmUnreachable, NonTlsRefused, NotFound, UnexpectedReply
 from .http import CrmSession
 from .outcome import Outcome
-from .weblogin import HOME_TITLE, find_login_page, sign_in
+from .weblogin import HOME_TITLE, SignIn, find_login_page, sign_in
 
 
 def connect(crm: CrmAddress, session: CrmSession) -> Outcome:
@@ -59,12 +59,16 @@ def login_page(crm: CrmAddress, session: CrmSession) -> Outcome:
 
 
 def web_sign_in(crm: CrmAddress, session: CrmSession, user: Credentials) -> Outcome:
-    """R1.4: the connection user signs in, reaches the home page, and signs out."""
-    username = user.username
-    result = sign_in(session, crm.base, username, user.password.reveal())
+    """R1.4 scripted: the connection user signs in, reaches the home page, and signs out."""
+    return judge_web_sign_in(sign_in(session, crm.base, user.username, user.password.reveal()), user.username)
+
+
+def judge_web_sign_in(result: SignIn, username: str, *, how: str = "a scripted sign-in",
+                      where: str = "through the web login") -> Outcome:
+    """R1.4's verdict on a sign-in, whether scripted or done by a real browser (readiness/browser.py)."""
     if result.human_check:
-        return Outcome.fail(f"the login page asks for a human check (CAPTCHA) before {username} can sign in: a "
-                            "scripted sign-in cannot pass it — have it lifted for the Riva host")
+        return Outcome.fail(f"the login page asks for a human check (CAPTCHA) before {username} can sign in: "
+                            f"{how} cannot pass it — have it lifted for the Riva host")
     if not result.accepted:
         return Outcome.fail(f"the web login refused {username}: '{result.message}'")
     if result.home_title != HOME_TITLE:
@@ -73,7 +77,7 @@ def web_sign_in(crm: CrmAddress, session: CrmSession, user: Credentials) -> Outc
                             "settings and cookies")
     if not result.signed_out:
         return Outcome.fail(f"{username} signed in, but signing out did not end the session", advisory=True)
-    return Outcome.ok(f"{username} signed in through the web login, reached '{HOME_TITLE}' and signed out")
+    return Outcome.ok(f"{username} signed in {where}, reached '{HOME_TITLE}' and signed out")
 
 
 def api_sign_in(api: CrmApi) -> Outcome:

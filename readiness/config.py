@@ -39,6 +39,9 @@ SETTING_NAMES = (
     "CHANGE_TICKET",
     "READINESS_TICKET_URL",
     "READINESS_ENV_FILE",
+    "READINESS_BROWSER",
+    "READINESS_CHROMIUM",
+    "READINESS_CHROMEDRIVER",
 )
 _OWN_PREFIXES = ("CRM_", "RIVA_", "READINESS_")
 SECRET_NAMES = frozenset({"CRM_PASSWORD", "CRM_CLIENT_SECRET"})
@@ -102,6 +105,18 @@ class CrmAddress:
         return f"{self.base}/{path.lstrip('/')}"
 
 
+BROWSER_MODES = ("auto", "required", "off")
+
+
+@dataclass(frozen=True)
+class BrowserSettings:
+    """Which browser R1.4 signs in with: auto (a browser if one is found), required, or off (scripted)."""
+
+    mode: str = "auto"
+    chromium: Path | None = None  # Chrome, Chromium or Edge; None: look on PATH
+    chromedriver: Path | None = None  # its matching driver; None: look on PATH
+
+
 @dataclass(frozen=True)
 class Settings:
     crm: CrmAddress
@@ -127,6 +142,7 @@ class Settings:
 
     def lookup(self, password_env: str) -> str:
         return self.probe_passwords[password_env]
+    browser: BrowserSettings = field(default_factory=BrowserSettings)
 
     @property
     def read_only(self) -> bool:
@@ -284,6 +300,7 @@ class _Reader:
             waivers_file=waivers_file,
             waivers=read_waivers(waivers_file) if waivers_file else (),
             ticket_url=self.ticket_url(change_ticket),
+            browser=self.browser(),  # before origins: its lookups record where they came from
             origins=dict(self.origins),
             secrets=tuple(secrets),
             probe_passwords=probe_passwords,
@@ -316,6 +333,14 @@ class _Reader:
             raise ConfigError(f"{self.where('READINESS_TICKET_URL')}={pattern!r} — write an http(s) address with {{}} "
                               "where the ticket goes, e.g. https://jira.example.com/browse/{}")
         return pattern.replace("{}", quote(ticket, safe="")) if ticket else None
+
+    def browser(self) -> BrowserSettings:
+        mode = (self.lookup("READINESS_BROWSER") or "auto").lower()
+        if mode not in BROWSER_MODES:
+            raise ConfigError(f"{self.where('READINESS_BROWSER')}={mode!r} — use auto, required or off")
+        if mode == "off":
+            return BrowserSettings(mode)  # the paths are not used, so not checked either
+        return BrowserSettings(mode, self.path("READINESS_CHROMIUM"), self.path("READINESS_CHROMEDRIVER"))
 
     def mode(self) -> str:
         value = (self.lookup("READINESS_MODE") or "full").lower()

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -35,6 +36,7 @@ _REQUIREMENT_TAG = re.compile(r"^R\d+\.\d+$")
 _FINDINGS = "readiness.findings"
 _FACTS = "readiness.facts"
 _CLEANUP = "readiness.cleanup"
+SCREENSHOTS = "screenshots"  # the folder under the reports folder
 STATE = pytest.StashKey["RunState"]()
 RECORDER = pytest.StashKey["CheckRecorder"]()
 
@@ -137,6 +139,8 @@ def pytest_configure(config: pytest.Config) -> None:
         state.run_id = config.workerinput["readiness_run_id"]
         state.waiver_day = date.fromisoformat(config.workerinput["readiness_waiver_day"])
         config.option.clean_alluredir = False  # the controller cleaned it; a late worker must not wipe results
+    else:
+        shutil.rmtree(state.reports_dir / SCREENSHOTS, ignore_errors=True)  # never an older run's pictures
     config.stash[STATE] = state
     try:
         state.settings = load_settings()
@@ -196,6 +200,21 @@ def check(request, readiness_run) -> CheckRecorder:
     recorder = CheckRecorder(requirement, readiness_run.redactor, WaiverBook(state.settings.waivers, state.waiver_day))
     request.node.stash[RECORDER] = recorder
     return recorder
+
+
+@pytest.fixture
+def keep_screenshot(pytestconfig):
+    """keep_screenshot(name, png): saved under reports/screenshots and attached to the Allure report."""
+    folder = pytestconfig.stash[STATE].reports_dir / SCREENSHOTS
+
+    def keep(name: str, png: bytes) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{re.sub(r'[^A-Za-z0-9.]+', '-', name).strip('-')}.png"
+        path.write_bytes(png)
+        allure.attach(png, name=name, attachment_type=allure.attachment_type.PNG)
+        return path
+
+    return keep
 
 
 @pytest.fixture(autouse=True)

@@ -82,6 +82,14 @@ def plain_http(crm: CrmAddress) -> Outcome:
         "non-TLS API calls by default — use an https:// address", advisory=True)
 
 
+def verified_certificate(crm: CrmAddress, *, verify: str | bool, proxy: str | None, timeout: float) -> bytes | None:
+    """The CRM's certificate (DER) when it verifies as R1.2 verifies it (trust, host name, dates); else None."""
+    try:
+        return _handshake(crm, proxy, timeout, ca_certs=_ca_file(verify))[1]
+    except OSError:  # ssl.SSLError included: not verified, so nothing to vouch for
+        return None
+
+
 def _describe(certificate: x509.Certificate) -> Certificate:
     try:
         alternative = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value

@@ -2,7 +2,7 @@
 
 from pytest_bdd import scenarios, when
 
-from readiness import access, tls
+from readiness import access, browser, tls
 
 scenarios("step1_access.feature")
 
@@ -25,8 +25,8 @@ def open_login_page(crm, readiness_run):
 
 
 @when("the connection user signs in through the web login", target_fixture="outcome")
-def web_sign_in(crm, connection_credentials, readiness_run):
-    return access.web_sign_in(crm, readiness_run.session(), connection_credentials)
+def web_sign_in(crm, connection_credentials, readiness_run, keep_screenshot):
+    return browser.web_sign_in(crm, connection_credentials, readiness_run, keep_screenshot)
 
 
 @when("the connection user signs in to the REST API", target_fixture="outcome")

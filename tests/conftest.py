@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from suite_runner import run_suite
 
 from crm_simulator import Simulator
+from readiness.browser import Browser, BrowserUnavailable, find_browser
+from readiness.config import BrowserSettings
 
 
 @pytest.fixture
@@ -17,7 +22,7 @@ def suite(tmp_path):
 
     def run(preset: str = "healthy", *pytest_args: str, simulator_options: dict | None = None, **overrides):
         with Simulator(preset, **(simulator_options or {})) as simulator:
-            env = simulator.env()
+            env = {**simulator.env(), "READINESS_BROWSER": "off"}  # fast; the browser tests ask for one
             for name, value in overrides.items():
                 value = value(simulator) if callable(value) else value
                 env.pop(name, None) if value is None else env.__setitem__(name, value)
@@ -26,3 +31,16 @@ def suite(tmp_path):
             return result
 
     return run
+
+
+@pytest.fixture(scope="session")
+def host_browser() -> Browser:
+    """This host's Chromium (or Chrome) and driver. Without them the browser tests skip, except in CI, which
+    installs them (.ci/run): there they fail, so that the real browser path is never silently left out."""
+    configured = {name: os.environ.get(f"READINESS_{name.upper()}") for name in ("chromium", "chromedriver")}
+    try:
+        return find_browser(BrowserSettings(**{k: Path(v) for k, v in configured.items() if v}))
+    except BrowserUnavailable as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must run the browser tests, but {exc} — .ci/run installs chromium and chromium-driver")
+        pytest.skip(f"{exc} — install Chromium and its driver (Debian: apt-get install chromium chromium-driver)")

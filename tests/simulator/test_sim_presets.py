@@ -270,6 +270,34 @@ def test_human_check(client_for):
         assert c.get("/api.php/me", token=c.token()).status_code == 200  # the API is not affected
 
 
+def test_human_check_widget_is_served_by_the_simulator_itself(client_for):
+    """A browser driven against the simulator never reaches out of this machine."""
+    with Simulator("human-check", tls=False) as sim:
+        c = client_for(sim)
+        page = c.get("/login.php").text
+        assert "http://" not in page and "https://" not in page
+        script = c.get("/recaptcha/api.js")
+        assert script.status_code == 200 and "g-recaptcha" in script.text
+        assert script.headers["Content-Type"].startswith("text/javascript")
+
+
+@pytest.mark.parametrize("preset, path", [("login-page-hangs", "/login.php"),
+                                          ("home-page-hangs", "/index.php?module=Home&action=index")])
+def test_hanging_page_starts_then_stalls_until_the_simulator_stops(client_for, preset, path):
+    with Simulator(preset, tls=False) as sim:
+        c = client_for(sim)
+        if preset == "home-page-hangs":
+            assert _web_login(c).json()["result"] == "ok"  # signing in itself is not slowed down
+        started = time.monotonic()
+        with pytest.raises(requests.exceptions.ConnectionError, match="timed out"):  # a read time-out mid-page
+            c.get(path, timeout=0.5).text
+        assert time.monotonic() - started < 2
+        reply = c.get(path, stream=True, timeout=5)
+        assert reply.status_code == 200 and reply.raw.read(15) == b"<!DOCTYPE html>"  # the first bytes at once
+        started = time.monotonic()
+    assert time.monotonic() - started < 3  # stopping releases the stalled page (bounded at 30 s anyway)
+
+
 def test_session_lost(client_for):
     with Simulator("session-lost", tls=False) as sim:
         c = client_for(sim)
