@@ -53,7 +53,7 @@ def suite(tmp_path):
 
     def run(preset: str = "healthy", *pytest_args: str, simulator_options: dict | None = None, **overrides):
         with Simulator(preset, **(simulator_options or {})) as simulator:
-            env = simulator.env()
+            env = {"READINESS_LOAD_SECONDS": "1", **simulator.env()}  # a short concurrency probe keeps tests fast
             for name, value in overrides.items():
                 value = value(simulator) if callable(value) else value
                 env.pop(name, None) if value is None else env.__setitem__(name, value)
