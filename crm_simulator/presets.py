@@ -187,8 +187,8 @@ _ALL = [
     ),
     _variant(
         "slow",
-        "Ample workers but one CPU core and 60 ms per request: under Riva's load latency grows several-fold.",
-        service_ms=60,
+        "Ample workers but one CPU core and 100 ms per request: under Riva's load latency grows several-fold.",
+        service_ms=100,
         cpu_cores=1,
     ),
     _variant(

@@ -46,6 +46,7 @@ done
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/riva-facts.XXXXXX") || exit 1
 trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT TERM
 UNAVAILABLE=
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -71,7 +72,7 @@ found() { command -v "$1" >/dev/null 2>&1; }
 
 # -- memory -----------------------------------------------------------------------------------------
 
-RAM_MB= SWAP_MB= SWAP_USED_MB=
+RAM_MB='' SWAP_MB='' SWAP_USED_MB=''
 if [ -r /proc/meminfo ]; then
     eval "$(awk '/^MemTotal:/ {printf "RAM_MB=%d\n", $2/1024}
                  /^SwapTotal:/ {t=$2; printf "SWAP_MB=%d\n", $2/1024}
@@ -96,8 +97,8 @@ apache() {  # the Apache control command with the configuration file, if one was
     if [ -n "$CONFIG" ]; then "$CTL" -f "$CONFIG" "$@"; else "$CTL" "$@"; fi
 }
 
-WEB_SERVER= MPM= MAX_WORKERS= SERVER_LIMIT= THREADS= KEEP_ALIVE= KEEP_ALIVE_TIMEOUT= PHP_HANDLER=
-PID_FILE= SERVER_ROOT= APACHE_OK=
+WEB_SERVER='' MPM='' MAX_WORKERS='' SERVER_LIMIT='' THREADS='' KEEP_ALIVE='' KEEP_ALIVE_TIMEOUT='' PHP_HANDLER=''
+PID_FILE='' SERVER_ROOT='' APACHE_OK=''
 if [ -z "$CTL" ] || ! found "$CTL"; then
     NO_APACHE="no Apache control command found (apache2ctl, apachectl, httpd, apache2): give it with --apachectl"
 elif ! apache -V >"$WORK/V" 2>"$WORK/V.err"; then
@@ -105,7 +106,7 @@ elif ! apache -V >"$WORK/V" 2>"$WORK/V.err"; then
 else
     APACHE_OK=1
     WEB_SERVER=$(sed -n 's/^Server version: *//p' "$WORK/V")
-    MPM=$(sed -n 's/^Server MPM: *//p' "$WORK/V" | tr 'A-Z' 'a-z' | tr -d ' ')
+    MPM=$(sed -n 's/^Server MPM: *//p' "$WORK/V" | tr '[:upper:]' '[:lower:]' | tr -d ' ')
     apache -M >"$WORK/M" 2>/dev/null
     apache -t -D DUMP_RUN_CFG >"$WORK/R" 2>/dev/null
     PID_FILE=$(sed -n 's/^PidFile: *"\{0,1\}\([^"]*\)"\{0,1\}.*/\1/p' "$WORK/R")
@@ -193,7 +194,8 @@ if [ -n "$APACHE_OK" ]; then
         key == "phpinidir" { print "CONF_PHP_INI_DIR=" value }
         (key == "php_value" || key == "php_admin_value") && tolower($2) == "memory_limit" { print "CONF_MEMORY_LIMIT=" $3 }
     ' "$WORK/C" | grep -E '^[A-Z_]+=[A-Za-z0-9./_-]*$' >"$WORK/directives"
-    CONF_PHP_INI_DIR= CONF_MEMORY_LIMIT=
+    CONF_PHP_INI_DIR='' CONF_MEMORY_LIMIT=''
+    # shellcheck disable=SC1091 # written just above, with safe characters only
     . "$WORK/directives"
     # Apache 2.4's defaults for what the configuration does not set.
     case "$MPM" in
@@ -218,7 +220,7 @@ fi
 # -- worker processes and their resident memory -------------------------------------------------------
 
 ps -e -o pid= -o ppid= -o rss= -o comm= >"$WORK/ps" 2>/dev/null || : >"$WORK/ps"
-WORKER_PROCESS= WORKER_COUNT= RSS_AVG= RSS_P95=
+WORKER_PROCESS='' WORKER_COUNT='' RSS_AVG='' RSS_P95=''
 if [ "$PHP_HANDLER" = php-fpm ]; then
     # PHP-FPM children: php-fpm processes whose parent is a php-fpm master.
     awk '$4 ~ /^php-fpm/ {fpm[$1] = 1; line[$1] = $0} END {for (p in line) {split(line[p], f, " ");
@@ -245,9 +247,9 @@ fi
 
 # -- PHP-FPM pools --------------------------------------------------------------------------------------
 
-FPM_MAX_CHILDREN= FPM_MEMORY_LIMIT=
+FPM_MAX_CHILDREN='' FPM_MEMORY_LIMIT=''
 POOLS=
-if [ -n "$FPM_POOL_DIR" ]; then POOLS="$FPM_POOL_DIR"/*.conf; else
+if [ -n "$FPM_POOL_DIR" ]; then POOLS="$FPM_POOL_DIR/*.conf"; else
     POOLS="/etc/php/*/fpm/pool.d/*.conf /etc/php-fpm.d/*.conf /usr/local/etc/php-fpm.d/*.conf /etc/php*/fpm/pool.d/*.conf"
 fi
 # shellcheck disable=SC2086 # the patterns are globs
@@ -275,27 +277,40 @@ fi
 SAPI=apache2
 [ "$PHP_HANDLER" = php-fpm ] && SAPI=fpm
 if [ -z "$PHP_INI_DIR" ]; then
-    for dir in /etc/php/*/$SAPI /etc/php5/$SAPI /etc /usr/local/etc /usr/local/lib; do
+    for dir in /etc/php/*/"$SAPI" /etc/php5/"$SAPI" /etc /usr/local/etc /usr/local/lib; do
         [ -r "$dir/php.ini" ] && PHP_INI_DIR=$dir
     done
 fi
-MEMORY_LIMIT= OPCACHE=
-if [ -n "$PHP_INI_DIR" ] && [ "$PHP" != none ] && found "$PHP"; then
-    # The CLI reads the web server's php.ini, and that SAPI's extra .ini folder (Debian: conf.d beside it).
-    SCAN_DIR="$PHP_INI_DIR/conf.d"
-    if [ ! -d "$SCAN_DIR" ]; then
+MEMORY_LIMIT='' OPCACHE='' NO_PHP_INI=''
+USE_PHP=
+[ "$PHP" != none ] && found "$PHP" && USE_PHP=1
+if [ -z "$PHP_INI_DIR" ]; then
+    NO_PHP_INI="no php.ini of the web server's PHP found (give --php-ini-dir)"
+elif [ ! -r "$PHP_INI_DIR/php.ini" ]; then
+    NO_PHP_INI="no readable php.ini in $PHP_INI_DIR"
+fi
+# The web server's PHP also reads its SAPI's extra .ini folder (Debian: conf.d beside php.ini).
+SCAN_DIR="$PHP_INI_DIR/conf.d"
+if [ -z "$NO_PHP_INI" ] && [ ! -d "$SCAN_DIR" ]; then
+    if [ -n "$USE_PHP" ]; then
         SCAN_DIR=$("$PHP" -r 'echo PHP_CONFIG_FILE_SCAN_DIR;' 2>/dev/null | sed "s#/cli/#/$SAPI/#")
+    else
+        for dir in /etc/php/*/"$SAPI"/conf.d /etc/php.d /usr/local/etc/php/conf.d; do
+            [ -d "$dir" ] && SCAN_DIR=$dir
+        done
     fi
+fi
+if [ -z "$NO_PHP_INI" ] && [ -n "$USE_PHP" ]; then
     PHP_FACTS=$(PHP_INI_SCAN_DIR=$SCAN_DIR "$PHP" -c "$PHP_INI_DIR" -d display_errors=stderr -r '
         echo "\n", ini_get("memory_limit"), " ",
              (extension_loaded("Zend OPcache") && filter_var(ini_get("opcache.enable"), FILTER_VALIDATE_BOOLEAN))
                  ? "true" : "false";' 2>/dev/null | tail -n 1)
     MEMORY_LIMIT=${PHP_FACTS% *}
     OPCACHE=${PHP_FACTS#* }
-    case "$OPCACHE" in true|false) ;; *) MEMORY_LIMIT= OPCACHE= ;; esac
+    case "$OPCACHE" in true|false) ;; *) MEMORY_LIMIT='' OPCACHE='' ;; esac
 fi
-if [ -n "$PHP_INI_DIR" ] && [ -z "$OPCACHE" ]; then  # no PHP command line: read the .ini files
-    INI_FILES="$PHP_INI_DIR/php.ini $(ls "$PHP_INI_DIR"/conf.d/*.ini 2>/dev/null)"
+if [ -z "$NO_PHP_INI" ] && [ -z "$OPCACHE" ]; then  # no PHP command line: read the .ini files
+    INI_FILES="$PHP_INI_DIR/php.ini $(ls "$SCAN_DIR"/*.ini 2>/dev/null)"
     # shellcheck disable=SC2086
     MEMORY_LIMIT=$(sed -n 's/^[ \t]*memory_limit[ \t]*=[ \t]*"\{0,1\}\([^" \t;]*\).*/\1/p' $INI_FILES 2>/dev/null | tail -n 1)
     # shellcheck disable=SC2086
@@ -312,15 +327,27 @@ case "$MEMORY_LIMIT" in
     *[0-9][kK]) MEMORY_LIMIT_MB=$(( (${MEMORY_LIMIT%?} + 1023) / 1024 )) ;;
     *[0-9]) MEMORY_LIMIT_MB=$(( (MEMORY_LIMIT + 1048575) / 1048576 )) ;;
 esac
-if [ -z "$PHP_INI_DIR" ]; then
-    unknown php_memory_limit_mb "no php.ini of the web server's PHP found (give --php-ini-dir)"
-    unknown opcache "no php.ini of the web server's PHP found (give --php-ini-dir)"
+if [ -n "$NO_PHP_INI" ]; then
+    [ -z "$MEMORY_LIMIT_MB" ] && unknown php_memory_limit_mb "$NO_PHP_INI"
+    unknown opcache "$NO_PHP_INI"
 else
     [ -z "$MEMORY_LIMIT_MB" ] && unknown php_memory_limit_mb "memory_limit not readable from $PHP_INI_DIR"
     [ -z "$OPCACHE" ] && unknown opcache "the opcode cache setting is not readable from $PHP_INI_DIR"
 fi
 
 # -- the facts, as JSON -----------------------------------------------------------------------------------
+
+# A value the configuration spells in a way this script does not understand is reported, not guessed.
+for pair in max_request_workers:MAX_WORKERS server_limit:SERVER_LIMIT threads_per_child:THREADS \
+            keep_alive_timeout_s:KEEP_ALIVE_TIMEOUT php_fpm_max_children:FPM_MAX_CHILDREN \
+            php_memory_limit_mb:MEMORY_LIMIT_MB; do
+    fact=${pair%%:*} variable=${pair#*:} value=""
+    eval "value=\${$variable}"
+    case "$value" in
+        ''|-1) ;;
+        *[!0-9.]*|.*|*.*.*) unknown "$fact" "not a number: '$value'"; eval "$variable=''" ;;
+    esac
+done
 
 cat >"$OUT.tmp" <<EOF
 {
