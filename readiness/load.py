@@ -24,7 +24,7 @@ from requests.adapters import HTTPAdapter
 
 from .client import CrmApi
 from .config import Credentials, LoadLimits, Settings
-from .errors import CrmError, CrmTimeout
+from .errors import AuthenticationFailed, CrmError, CrmTimeout
 from .http import CrmSession, ExchangeLog
 from .outcome import Outcome
 from .redaction import Redactor
@@ -37,7 +37,7 @@ IDLE_SHARE = 0.2  # ... and within this share of the probe's time
 # An idle p95 below this counts as this much: a fast server going from 5 to 60 ms is no sign of trouble.
 RATIO_FLOOR_MS = 100.0
 SIGN_IN, IDLE, LOADED = "sign-in", "idle", "loaded"
-OK = "ok"
+OK, REFUSED_SIGN_IN = "ok", "sign-in refused"
 
 
 @dataclass(frozen=True)
@@ -195,45 +195,50 @@ def probe(settings: Settings, user: Credentials, redactor: Redactor) -> LoadResu
     samples: list[Sample] = []
     lock = threading.Lock()
 
-    def run(api: CrmApi, phase: str, operations, until: float = float("inf")) -> None:
+    def run(api: CrmApi, phase: str, operations, until: float = float("inf")) -> bool:
+        """False once this session's sign-in is refused: repeating it could lock the account out."""
         for name, operation in operations:
             if time.monotonic() >= until:
-                return
+                return True
             begun = time.monotonic()
             try:
                 operation(api)
                 outcome = OK
             except _Spent:
-                return
+                return True
             except CrmError as exc:
-                outcome = _classify(exc)
+                outcome = REFUSED_SIGN_IN if isinstance(exc, AuthenticationFailed) else _classify(exc)
             sample = Sample(phase, begun - started, (time.monotonic() - begun) * 1000, name, outcome)
             with lock:
                 samples.append(sample)
+            if outcome == REFUSED_SIGN_IN:
+                return False
+        return True
 
     def session_under_load(n: int, api: CrmApi) -> None:
-        if n:  # the first session signed in for the baseline
-            run(api, SIGN_IN, [sign_in])
-        run(api, LOADED, _endless(mix, n))  # each starts at another point of the mix, as Riva's threads drift
+        if n == 0 or run(api, SIGN_IN, [sign_in]):  # the first session signed in for the baseline
+            run(api, LOADED, _endless(mix, n))  # each starts at another point of the mix, as Riva's threads drift
 
     mix, sign_in = sync_mix(settings.datatypes), ("sign in", CrmApi.me)
+    loaded_s = 0.0
     try:
-        run(apis[0], SIGN_IN, [sign_in])
-        baseline_from = time.monotonic()
-        run(apis[0], IDLE, mix)  # one whole round at least, then more while the baseline's share of time lasts
-        run(apis[0], IDLE, mix * (IDLE_ROUNDS - 1), until=baseline_from + limits.seconds * IDLE_SHARE)
-        loaded_from = time.monotonic()
-        with ThreadPoolExecutor(max_workers=sessions, thread_name_prefix="riva-load") as pool:
-            futures = [pool.submit(session_under_load, n, api) for n, api in enumerate(apis)]
-            for future in futures:
-                future.result()  # a defect in a session surfaces here, not silently
-        loaded_s = time.monotonic() - loaded_from
+        if run(apis[0], SIGN_IN, [sign_in]):
+            baseline_from = time.monotonic()
+            run(apis[0], IDLE, mix)  # one whole round at least, then more while the baseline's share of time lasts
+            run(apis[0], IDLE, mix * (IDLE_ROUNDS - 1), until=baseline_from + limits.seconds * IDLE_SHARE)
+            loaded_from = time.monotonic()
+            with ThreadPoolExecutor(max_workers=sessions, thread_name_prefix="riva-load") as pool:
+                futures = [pool.submit(session_under_load, n, api) for n, api in enumerate(apis)]
+                for future in futures:
+                    future.result()  # a defect in a session surfaces here, not silently
+            loaded_s = time.monotonic() - loaded_from
     finally:
         for api in apis:
             api.session.close()
+    refused = any(s.outcome == REFUSED_SIGN_IN for s in samples)
     return LoadResult(sessions, settings.threads, limits, sorted(samples, key=lambda s: s.started_s), budget.sent,
-                      time.monotonic() - started, loaded_s, budget.stopped_by or "time",
-                      [e.as_dict() for e in log.since(0)])
+                      time.monotonic() - started, loaded_s,
+                      budget.stopped_by or ("refused sign-in" if refused else "time"), [e.as_dict() for e in log.since(0)])
 
 
 def _endless(mix: list[Operation], offset: int):
@@ -256,9 +261,12 @@ def judge(result: LoadResult) -> Outcome:
     if every.failed:
         kinds = ", ".join(f"{count} x {kind}" for kind, count in every.errors.most_common())
         problems.append(f"{every.failed} of {every.requests} requests failed ({kinds})")
+    if every.errors[REFUSED_SIGN_IN]:
+        fixes.append("the connection user's sign-in was refused, so the probe stopped at once (see R1.5)")
+    if every.failed > every.errors[REFUSED_SIGN_IN]:
         fixes.append("the web server refuses or drops requests under this load: raise its worker ceiling "
                      "(MaxRequestWorkers, PHP-FPM pm.max_children; see R2.3) or lower RIVA_THREADS")
-    if loaded.requests < result.sessions:
+    if loaded.requests < result.sessions and not every.errors[REFUSED_SIGN_IN]:
         problems.append(f"only {loaded.requests} requests were answered under load, too few to judge")
         fixes.append("raise READINESS_LOAD_SECONDS or READINESS_LOAD_MAX_REQUESTS")
     slow = False
@@ -267,8 +275,9 @@ def judge(result: LoadResult) -> Outcome:
         slow = True
     baseline = max(idle.p95, RATIO_FLOOR_MS)
     if loaded.requests and idle.requests and loaded.p95 / baseline > limits.p95_ratio:
+        floored = f" (counted as {RATIO_FLOOR_MS:.0f} ms)" if idle.p95 < RATIO_FLOOR_MS else ""
         problems.append(f"p95 under load {loaded.p95:.0f} ms is {loaded.p95 / baseline:.1f}x the idle p95 "
-                        f"{idle.p95:.0f} ms (limit {limits.p95_ratio:g}x, READINESS_LOAD_P95_RATIO)")
+                        f"{idle.p95:.0f} ms{floored} (limit {limits.p95_ratio:g}x, READINESS_LOAD_P95_RATIO)")
         slow = True
     if slow:
         fixes.append("the server slows down under Riva's load: give it more CPU or workers, or lower RIVA_THREADS")

@@ -127,7 +127,7 @@ def test_p95_growing_beyond_the_ratio_fails():
 
 def test_the_ratio_ignores_idle_latencies_below_network_noise():
     assert load.judge(made_up([3] * 10, [290] * 200)).passed  # an idle p95 under 100 ms counts as 100 ms
-    assert not load.judge(made_up([3] * 10, [310] * 200)).passed
+    assert "is 3.1x the idle p95 3 ms (counted as 100 ms)" in load.judge(made_up([3] * 10, [310] * 200)).message
 
 
 def test_too_few_requests_under_load_cannot_pass():
@@ -152,3 +152,11 @@ def test_evidence_files_table_requests_and_chart(tmp_path):
     assert summary[3] == "loaded,6,50,1 HTTP 503,100,100,100,100,2.8"
     assert len(files.requests.read_text(encoding="utf-8").splitlines()) == 1 + 60
     assert files.chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and files.chart.stat().st_size > 10_000
+
+
+def test_a_refused_sign_in_stops_the_probe_at_once(healthy):
+    result, _, requests = probe_against(healthy, CRM_PASSWORD="not-the-password", READINESS_LOAD_SECONDS="5")
+    assert len(requests) == 1 and result.requests_sent == 1  # one refusal, never a burst that could lock the account
+    outcome = load.judge(result)
+    assert not outcome.passed and "1 x sign-in refused" in outcome.message and "see R1.5" in outcome.message
+    assert "too few" not in outcome.message and "stopped by the refused sign-in" in outcome.message
