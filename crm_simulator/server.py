@@ -11,8 +11,8 @@ from typing import Iterable
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import ServerContext, create_app
-from .capacity import Capacity
 from .auth import AuthState
+from .capacity import Capacity
 from .presets import Preset, get_preset
 from .store import CONNECTION_PASSWORD, CONNECTION_USER, Store
 from .tls import build_tls
