@@ -38,6 +38,7 @@ IDLE_SHARE = 0.2  # ... and within this share of the probe's time
 RATIO_FLOOR_MS = 100.0
 SIGN_IN, IDLE, LOADED = "sign-in", "idle", "loaded"
 OK, REFUSED_SIGN_IN = "ok", "sign-in refused"
+FIRST_SIGN_IN_FAILED = "failed first sign-in"  # a server that fails one idle sign-in gets no load
 
 
 @dataclass(frozen=True)
@@ -220,9 +221,11 @@ def probe(settings: Settings, user: Credentials, redactor: Redactor) -> LoadResu
             run(api, LOADED, _endless(mix, n))  # each starts at another point of the mix, as Riva's threads drift
 
     mix, sign_in = sync_mix(settings.datatypes), ("sign in", CrmApi.me)
-    loaded_s = 0.0
+    loaded_s, stopped_by = 0.0, FIRST_SIGN_IN_FAILED
     try:
-        if run(apis[0], SIGN_IN, [sign_in]):
+        run(apis[0], SIGN_IN, [sign_in])
+        if samples and samples[-1].outcome == OK:
+            stopped_by = "time"
             baseline_from = time.monotonic()
             run(apis[0], IDLE, mix)  # one whole round at least, then more while the baseline's share of time lasts
             run(apis[0], IDLE, mix * (IDLE_ROUNDS - 1), until=baseline_from + limits.seconds * IDLE_SHARE)
@@ -235,10 +238,9 @@ def probe(settings: Settings, user: Credentials, redactor: Redactor) -> LoadResu
     finally:
         for api in apis:
             api.session.close()
-    refused = any(s.outcome == REFUSED_SIGN_IN for s in samples)
     return LoadResult(sessions, settings.threads, limits, sorted(samples, key=lambda s: s.started_s), budget.sent,
-                      time.monotonic() - started, loaded_s,
-                      budget.stopped_by or ("refused sign-in" if refused else "time"), [e.as_dict() for e in log.since(0)])
+                      time.monotonic() - started, loaded_s, budget.stopped_by or stopped_by,
+                      [e.as_dict() for e in log.since(0)])
 
 
 def _endless(mix: list[Operation], offset: int):
@@ -261,12 +263,15 @@ def judge(result: LoadResult) -> Outcome:
     if every.failed:
         kinds = ", ".join(f"{count} x {kind}" for kind, count in every.errors.most_common())
         problems.append(f"{every.failed} of {every.requests} requests failed ({kinds})")
-    if every.errors[REFUSED_SIGN_IN]:
-        fixes.append("the connection user's sign-in was refused, so the probe stopped at once (see R1.5)")
-    if every.failed > every.errors[REFUSED_SIGN_IN]:
+    first_failed = result.stopped_by == FIRST_SIGN_IN_FAILED
+    if first_failed:
+        fixes.append("the first sign-in failed, so no load was sent (see R1.1 to R1.5)")
+    elif every.errors[REFUSED_SIGN_IN]:
+        fixes.append("the connection user's sign-in was refused (see R1.5)")
+    if every.failed > every.errors[REFUSED_SIGN_IN] and not first_failed:
         fixes.append("the web server refuses or drops requests under this load: raise its worker ceiling "
                      "(MaxRequestWorkers, PHP-FPM pm.max_children; see R2.3) or lower RIVA_THREADS")
-    if loaded.requests < result.sessions and not every.errors[REFUSED_SIGN_IN]:
+    if loaded.requests < result.sessions and not first_failed:
         problems.append(f"only {loaded.requests} requests were answered under load, too few to judge")
         fixes.append("raise READINESS_LOAD_SECONDS or READINESS_LOAD_MAX_REQUESTS")
     slow = False

@@ -73,7 +73,7 @@ def test_a_server_that_does_not_answer_ends_the_probe_within_one_time_limit():
         result = load.probe(settings, settings.connection_user, Redactor())
         elapsed = time.monotonic() - started
     assert elapsed < 0.5 + 1 + 1.0  # the bound, one request time limit, and slack
-    assert result.stats(SIGN_IN).errors == Counter({"time-out": 1})
+    assert result.stats(SIGN_IN).errors == Counter({"time-out": 1}) and result.requests_sent == 1
     outcome = load.judge(result)
     assert not outcome.passed and "1 x time-out" in outcome.message
 
@@ -158,5 +158,7 @@ def test_a_refused_sign_in_stops_the_probe_at_once(healthy):
     result, _, requests = probe_against(healthy, CRM_PASSWORD="not-the-password", READINESS_LOAD_SECONDS="5")
     assert len(requests) == 1 and result.requests_sent == 1  # one refusal, never a burst that could lock the account
     outcome = load.judge(result)
-    assert not outcome.passed and "1 x sign-in refused" in outcome.message and "see R1.5" in outcome.message
-    assert "too few" not in outcome.message and "stopped by the refused sign-in" in outcome.message
+    assert not outcome.passed and "1 x sign-in refused" in outcome.message
+    assert "stopped by the failed first sign-in: 1 of 1 requests failed" in outcome.message
+    assert "the first sign-in failed, so no load was sent (see R1.1 to R1.5)" in outcome.message
+    assert "too few" not in outcome.message and "worker ceiling" not in outcome.message
