@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -67,6 +66,8 @@ def running_apache(folder: Path, modules: Path, *, max_workers: int, server_limi
     (folder / "php").mkdir()
     (folder / "php" / "php.ini").write_text(f"memory_limit = {memory_limit}\nopcache.enable = {int(opcache)}\n",
                                             encoding="utf-8")
+    import pwd  # POSIX only, like Apache here
+
     run_as = ""
     if os.geteuid() == 0:  # Apache refuses to serve as root: its children become an ordinary user
         user = next(u for u in ("www-data", "apache", "nobody") if _user_exists(u))
@@ -122,6 +123,8 @@ KeepAliveTimeout {keep_alive_timeout}
 
 
 def _user_exists(name: str) -> bool:
+    import pwd
+
     try:
         pwd.getpwnam(name)
     except KeyError:
