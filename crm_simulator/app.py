@@ -620,7 +620,9 @@ def create_app(ctx: ServerContext) -> Flask:
         nav = ('<p><a href="index.php?module=Home&amp;action=About">About</a> | '
                '<a href="index.php?module=Users&amp;action=Logout">Log Out</a></p>')
         if module == "Home" and action == "About":
-            text = "1CRM" if preset.version_hidden else f"1CRM {preset.version} {preset.edition_label}"
+            text = preset.product
+            if not preset.version_hidden:
+                text += f" {preset.version} {preset.edition_label}"
             return _html(_page("1CRM: About", f'<h1>About</h1>\n<p id="version">{html.escape(text)}</p>\n{nav}'))
         if module in ("", "Home") and action in ("", "index"):
             if module == "":

@@ -44,6 +44,7 @@ class Preset:
     version: str = "8.7.7"
     edition: str = "enterprise"  # "startup" editions have no REST API
     version_hidden: bool = False  # /api.php/version 404 and an About page without a version
+    product: str = "1CRM"  # the name on the About page (releases before 7 were called info@hand)
     # --- API authentication --------------------------------------------------------------------
     oauth_client: bool = True  # a private API client (password grant) is registered
     basic_auth: bool = False  # 1CRM's default: HTTP Basic disabled
@@ -72,6 +73,11 @@ class Preset:
     seed: int = 20240601  # Faker / id seed: same preset, same data
     # user_name -> field overrides applied after seeding, e.g. {"riva_svc": {"status": "Inactive"}}
     user_overrides: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: _frozen({}))
+    # --- capacity, like an Apache with a fixed MaxRequestWorkers (crm_simulator/capacity.py) ----
+    max_request_workers: int = 150  # requests served at once; more wait for a free worker
+    queue_wait: float = 5.0  # seconds a request waits for a worker before it is refused with 503
+    service_ms: int = 0  # how long each request holds its worker
+    cpu_cores: int = 0  # > 0: service times stretch when more requests than cores are served at once
 
     @property
     def api_available(self) -> bool:
@@ -191,6 +197,30 @@ _ALL = [
         "version-hidden",
         "The version is hidden: /api.php/version answers 404 and the About page prints no version.",
         version_hidden=True,
+    ),
+    _variant(
+        "old-version",
+        "An on-premise info@hand 5.2.1: older than 5.3.3, the oldest release Riva supports on-premise.",
+        version="5.2.1",
+        product="info@hand",
+    ),
+    _variant(
+        "unparseable-version",
+        "/api.php/version and the About page show 'trunk-build' instead of a version number.",
+        version="trunk-build",
+    ),
+    _variant(
+        "undersized",
+        "Only 2 request workers (MaxRequestWorkers 2): under Riva's load requests wait, then get 503 Service Unavailable.",
+        max_request_workers=2,
+        queue_wait=0.05,
+        service_ms=100,
+    ),
+    _variant(
+        "slow",
+        "Ample workers but one CPU core and 100 ms per request: under Riva's load latency grows several-fold.",
+        service_ms=100,
+        cpu_cores=1,
     ),
     _variant(
         "connection-user-inactive",

@@ -14,6 +14,7 @@ from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import ServerContext, create_app
 from .auth import AuthState
+from .capacity import Capacity
 from .presets import Preset, get_preset
 from .store import CONNECTION_PASSWORD, CONNECTION_USER, KNOWN_PASSWORDS, Store
 from .tls import build_tls
@@ -155,6 +156,7 @@ class Simulator:
         self._auth: AuthState | None = None
         self._context: ServerContext | None = None
         self.store: Store | None = None
+        self.capacity: Capacity | None = None  # its .refused counts 503 answers
         self.port: int | None = None
 
     # ----- lifecycle -------------------------------------------------------------------------
@@ -178,7 +180,8 @@ class Simulator:
         self.store = Store(self.preset, connection_password=self.password)
         self._auth = AuthState(self.preset.token_lifetime)
         ctx = self._context = ServerContext(self.preset, self.store, self._auth, self.client_id, self.client_secret)
-        app = _Mount(create_app(ctx), self.base_path, self.stats)
+        self.capacity = Capacity(create_app(ctx), self.preset)
+        app = _Mount(self.capacity, self.base_path, self.stats)
         try:
             server = make_server(
                 self.host,

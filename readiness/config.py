@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import io
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from dotenv import find_dotenv
 from dotenv.parser import parse_stream
 
 from .errors import ConfigError, read_input_file
+from .server_facts import ServerFacts, read_server_facts
 from .targets import Target, read_targets
 from .waivers import Waiver, read_waivers
 
@@ -42,6 +44,15 @@ SETTING_NAMES = (
     "READINESS_BROWSER",
     "READINESS_CHROMIUM",
     "READINESS_CHROMEDRIVER",
+    "READINESS_LOAD_SECONDS",
+    "READINESS_LOAD_HEADROOM",
+    "READINESS_LOAD_MAX_REQUESTS",
+    "READINESS_LOAD_P95_MS",
+    "READINESS_LOAD_P95_RATIO",
+    "READINESS_SERVER_FACTS",
+    "READINESS_MEMORY_RESERVE_MB",
+    "READINESS_MEMORY_MARGIN",
+    "READINESS_INTERACTIVE_USERS",
 )
 _OWN_PREFIXES = ("CRM_", "RIVA_", "READINESS_")
 SECRET_NAMES = frozenset({"CRM_PASSWORD", "CRM_CLIENT_SECRET"})
@@ -54,6 +65,7 @@ KNOWN_DATATYPES = DEFAULT_DATATYPES + ("Project",)
 PLACEHOLDERS = {"CRM_USERNAME": "<connection-user>", "CRM_PASSWORD": "<connection-user-password>"}
 
 DEMO_HINT = "copy env.example to .env and fill it in, or run the demo: python -m readiness demo"
+MAX_LOAD_SESSIONS = 200  # the concurrency probe's thread pool never grows beyond this
 
 
 class Secret:
@@ -118,6 +130,27 @@ class BrowserSettings:
 
 
 @dataclass(frozen=True)
+class LoadLimits:
+    """R2.2: how long and how hard the concurrency probe may push, and the latency it must show."""
+
+    seconds: float = 20.0
+    headroom: float = 2.0  # sessions = Riva threads x headroom
+    max_requests: int = 1000
+    p95_ms: int = 2000
+    p95_ratio: float = 3.0  # p95 under load / p95 idle
+
+
+@dataclass(frozen=True)
+class SizingRules:
+    """R2.3: the CRM host's facts, and the reserve and margin the memory arithmetic keeps."""
+
+    facts: ServerFacts | None = None
+    reserve_mb: int = 2048  # for the operating system and the database
+    margin_percent: int = 20
+    interactive_users: int = 10  # people using the CRM at the same time at peak
+
+
+@dataclass(frozen=True)
 class Settings:
     crm: CrmAddress
     username: str | None
@@ -139,10 +172,17 @@ class Settings:
     origins: Mapping[str, str] = field(default_factory=dict, repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)  # every secret value, for the redactor
     probe_passwords: Mapping[str, str] = field(default_factory=dict, repr=False)  # password_env -> password
+    browser: BrowserSettings = field(default_factory=BrowserSettings)
+    load: LoadLimits = field(default_factory=LoadLimits)
+    sizing: SizingRules = field(default_factory=SizingRules)
 
     def lookup(self, password_env: str) -> str:
         return self.probe_passwords[password_env]
-    browser: BrowserSettings = field(default_factory=BrowserSettings)
+
+    @property
+    def load_sessions(self) -> int:
+        """The concurrency Riva brings, with headroom: the concurrency probe's session count."""
+        return math.ceil(self.threads * self.load.headroom)
 
     @property
     def read_only(self) -> bool:
@@ -282,7 +322,7 @@ class _Reader:
         targets = read_targets(targets_file, self.lookup) if targets_file else ()
         probe_passwords = {t.password_env: self.lookup(t.password_env) for t in targets if t.password_env}
         secrets += probe_passwords.values()
-        return Settings(
+        settings = Settings(
             crm=crm,
             username=self.lookup("CRM_USERNAME"),
             password=Secret(password) if password else None,
@@ -304,6 +344,32 @@ class _Reader:
             origins=dict(self.origins),
             secrets=tuple(secrets),
             probe_passwords=probe_passwords,
+            load=self.load_limits(),
+            sizing=self.sizing_rules(),
+        )
+        if settings.load_sessions > MAX_LOAD_SESSIONS:
+            raise ConfigError(f"RIVA_THREADS x READINESS_LOAD_HEADROOM is {settings.load_sessions} concurrent sessions "
+                              f"— the concurrency probe runs at most {MAX_LOAD_SESSIONS}; lower the headroom")
+        return settings
+
+    def load_limits(self) -> LoadLimits:
+        d = LoadLimits()
+        return LoadLimits(
+            seconds=self.number("READINESS_LOAD_SECONDS", d.seconds, 0.5, 600, float),
+            headroom=self.number("READINESS_LOAD_HEADROOM", d.headroom, 1, 10, float),
+            max_requests=self.number("READINESS_LOAD_MAX_REQUESTS", d.max_requests, 10, 100_000),
+            p95_ms=self.number("READINESS_LOAD_P95_MS", d.p95_ms, 10, 60_000),
+            p95_ratio=self.number("READINESS_LOAD_P95_RATIO", d.p95_ratio, 1, 100, float),
+        )
+
+    def sizing_rules(self) -> SizingRules:
+        d = SizingRules()
+        facts_file = self.path("READINESS_SERVER_FACTS")
+        return SizingRules(
+            facts=read_server_facts(facts_file, self.where("READINESS_SERVER_FACTS")) if facts_file else None,
+            reserve_mb=self.number("READINESS_MEMORY_RESERVE_MB", d.reserve_mb, 0, 1_048_576),
+            margin_percent=self.number("READINESS_MEMORY_MARGIN", d.margin_percent, 0, 100),
+            interactive_users=self.number("READINESS_INTERACTIVE_USERS", d.interactive_users, 0, 10_000),
         )
 
     def datatypes(self) -> tuple[str, ...]:

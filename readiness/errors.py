@@ -43,6 +43,10 @@ class CrmUnreachable(CrmError):
     """No HTTP answer at all: name resolution, refused or dropped connection, time-out, proxy."""
 
 
+class CrmTimeout(CrmUnreachable):
+    """No answer within the time limit."""
+
+
 class TlsError(CrmUnreachable):
     """The TLS handshake failed or the certificate was not trusted."""
 

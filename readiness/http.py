@@ -17,7 +17,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from .errors import CrmUnreachable, ReadOnlyViolation, ServerError, TlsError
+from .errors import CrmTimeout, CrmUnreachable, ReadOnlyViolation, ServerError, TlsError
 from .redaction import Redactor
 
 READ_VERBS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -187,7 +187,7 @@ def describe_network_error(exc: requests.RequestException, url: str, timeout: fl
     if isinstance(exc, requests.exceptions.ProxyError):
         return CrmUnreachable(f"the proxy did not connect to {target}: {reason}", url=url)
     if isinstance(exc, requests.exceptions.Timeout):
-        return CrmUnreachable(f"{target} did not answer within {timeout:g} s", url=url)
+        return CrmTimeout(f"{target} did not answer within {timeout:g} s", url=url)
     if isinstance(exc, requests.exceptions.RetryError):
         return ServerError(f"{target} kept failing after bounded retries: {reason}", url=url)
     if isinstance(exc, requests.exceptions.ConnectionError):

@@ -191,6 +191,12 @@ def settings(readiness_run) -> Settings:
     return readiness_run.settings
 
 
+@pytest.fixture(scope="session")
+def reports_dir(pytestconfig) -> Path:
+    """Where evidence files go (charts, tables), beside readiness.json."""
+    return pytestconfig.stash[STATE].reports_dir
+
+
 @pytest.fixture
 def check(request, readiness_run) -> CheckRecorder:
     requirement = requirement_of(request.node)

@@ -1,14 +1,18 @@
-"""Which 1CRM this is: version, edition, hosted or on-premise (from /api.php/version or the About page)."""
+"""Which 1CRM this is: version, edition, hosted or on-premise (from /api.php/version or the About page),
+and whether Riva supports it (R2.1)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from packaging.version import Version
+
 from .client import CrmApi
 from .config import CrmAddress, Credentials
 from .errors import CrmError
 from .http import CrmSession
+from .outcome import Outcome
 from .weblogin import ABOUT_PAGE, LOGOUT_PAGE, read_page, sign_in
 
 # [assumed] host names of the hosted services (1crm-api.md section 7).
@@ -17,6 +21,38 @@ _ABOUT_VERSION = re.compile(
     r"(?P<product>1CRM|info@hand)\s+(?P<version>\d+(?:\.\d+){1,3}(?:-\d+)?)(?:\s+(?P<edition>\w+)\s+Edition)?",
     re.IGNORECASE,
 )
+# A version as servers write it: "8.7.7", "8.7.7-318" (a build number), "info@hand 6.0.2", "v9.0".
+_VERSION_TEXT = re.compile(
+    r"(?:(?P<product>1CRM|info@hand)\s+)?\bv?(?P<number>\d{1,2}(?:\.\d+){1,3})(?:-(?P<build>\d+))?\b", re.IGNORECASE)
+# Riva's article: on-premise servers need info@hand 5.3.3 or later; every 1CRM 7.x and later is later.
+OLDEST_ON_PREMISE = Version("5.3.3")
+_RENAMED_TO_1CRM = Version("7")  # info@hand became 1CRM with release 7
+
+
+@dataclass(frozen=True)
+class Release:
+    """A parsed version: the text to show (build included) and the number to compare."""
+
+    text: str
+    number: Version
+    product: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.product} {self.text}"
+
+
+def parse_version(text: str | None) -> Release | None:
+    """The release a version string names, or None for a missing or unreadable one."""
+    found = _VERSION_TEXT.search(str(text or ""))
+    if not found:
+        return None
+    number = Version(found["number"])
+    product = found["product"] or ("1CRM" if number >= _RENAMED_TO_1CRM else "info@hand")
+    if product.lower() == "1crm":
+        product = "1CRM"
+    shown = found["number"] + (f"-{found['build']}" if found["build"] else "")
+    return Release(shown, number, product)
 
 
 @dataclass(frozen=True)
@@ -32,6 +68,10 @@ class ServerInfo:
             return "version unknown"
         return f"{self.version} {self.edition or ''}".strip()
 
+    @property
+    def release(self) -> Release | None:
+        return parse_version(self.version)
+
 
 def is_hosted(crm: CrmAddress) -> bool:
     return crm.host.endswith(HOSTED_DOMAINS)
@@ -42,11 +82,14 @@ def detect(crm: CrmAddress, api: CrmApi, session: CrmSession, user: Credentials 
     hosted = is_hosted(crm)
     try:
         reply = api.version()
-        if reply.get("version"):
+        release = parse_version(reply.get("version"))
+        if release:
             products = reply.get("products") or []
             edition = ", ".join(str(p).capitalize() for p in products) or None
-            return ServerInfo(str(reply["version"]), edition, hosted, "GET /api.php/version")
-        api_problem = "GET /api.php/version gave no version"
+            return ServerInfo(release.text, edition, hosted, "GET /api.php/version")
+        shown = str(reply.get("version") or "")[:40]
+        api_problem = (f"GET /api.php/version gave {shown!r}, which is not a version number" if shown
+                       else "GET /api.php/version gave no version")
     except CrmError as exc:
         api_problem = f"GET /api.php/version: {exc}"
     if user is None:
@@ -63,3 +106,22 @@ def detect(crm: CrmAddress, api: CrmApi, session: CrmSession, user: Credentials 
         return ServerInfo(None, None, hosted, f"{api_problem}; the About page shows no version")
     edition = found["edition"].capitalize() if found["edition"] else None
     return ServerInfo(found["version"], edition, hosted, "the About page")
+
+
+def judge(server: ServerInfo) -> Outcome:
+    """R2.1: hosted services pass in every edition; on-premise needs info@hand 5.3.3 or later."""
+    release = server.release
+    found = f"{release.label} {server.edition or ''}".strip() if release else None
+    if server.hosted:
+        seen = f"{found} (from {server.source})" if found else f"version not detected ({server.source})"
+        return Outcome.ok(f"{seen}, a hosted service (1CRM Cloud or info@hand Online): Riva supports hosted 1CRM "
+                          "in every edition")
+    if release is None:
+        return Outcome.fail(f"the version of this on-premise server could not be determined ({server.source}) — "
+                            f"Riva needs info@hand {OLDEST_ON_PREMISE} or later; check the version on the CRM's About "
+                            "page and that /api.php/version answers")
+    if release.number < OLDEST_ON_PREMISE:
+        return Outcome.fail(f"{found}, on-premise, is older than info@hand {OLDEST_ON_PREMISE}, the oldest on-premise "
+                            "release Riva supports — upgrade the CRM before connecting Riva")
+    return Outcome.ok(f"{found}, on-premise (from {server.source}): info@hand {OLDEST_ON_PREMISE} or later, as Riva "
+                      "requires")

@@ -29,5 +29,7 @@ def connection_credentials(settings):
 @then("the connection sheet names the address, the connection user, the version and the edition, and no password")
 @then("it names at least one mailbox, each a valid address listed once")
 @then("every page of users is returned")
+@then("the version and edition are reported, and an on-premise server runs info@hand 5.3.3 or later")
+@then("no request fails or times out, and the latency under load stays within the limits")
 def outcome_holds(check, outcome):
     check.expect(outcome)

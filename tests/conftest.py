@@ -22,7 +22,8 @@ def suite(tmp_path):
 
     def run(preset: str = "healthy", *pytest_args: str, simulator_options: dict | None = None, **overrides):
         with Simulator(preset, **(simulator_options or {})) as simulator:
-            env = {**simulator.env(), "READINESS_BROWSER": "off"}  # fast; the browser tests ask for one
+            # fast: no browser (the browser tests ask for one) and a short concurrency probe
+            env = {"READINESS_LOAD_SECONDS": "1", **simulator.env(), "READINESS_BROWSER": "off"}
             for name, value in overrides.items():
                 value = value(simulator) if callable(value) else value
                 env.pop(name, None) if value is None else env.__setitem__(name, value)

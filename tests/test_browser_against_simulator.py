@@ -34,7 +34,8 @@ def test_healthy_server_signs_in_through_the_browser_with_screenshots_in_every_r
     assert saved == ["R1.4-home-page.png", "R1.4-login-form.png"]
     attached = [a for result in (run.reports_dir / "allure-results").glob("*-result.json")
                 for a in _attachments(json.loads(result.read_text(encoding="utf-8")))]
-    assert {a["name"] for a in attached if a["type"] == "image/png"} == {"R1.4 login form", "R1.4 home page"}
+    pictures = {a["name"] for a in attached if a["type"] == "image/png" and a["name"].startswith("R1.4")}
+    assert pictures == {"R1.4 login form", "R1.4 home page"}
     for path in [p for p in run.reports_dir.rglob("*") if p.is_file()]:
         text = path.read_text(encoding="utf-8", errors="replace")
         assert not any(s in text for s in secrets.values()), f"secret in {path}"

@@ -1,0 +1,55 @@
+"""Step 2: prepare the server — version and edition, Riva's concurrency, memory sizing."""
+
+import json
+
+import allure
+import pytest
+from pytest_bdd import given, scenarios, then, when
+
+from readiness import load, load_report, server_info, sizing
+
+scenarios("step2_server.feature")
+
+
+@when("the CRM's version and edition are detected", target_fixture="outcome")
+def detect_version(readiness_run, check):
+    server = readiness_run.server
+    check.note(version=server.version, edition=server.edition, hosted=server.hosted, server_source=server.source)
+    return server_info.judge(server)
+
+
+@when("Riva's expected concurrency of sync-like reads runs against the CRM for a bounded time",
+      target_fixture="outcome")
+def probe_concurrency(settings, connection_credentials, readiness_run, reports_dir, check):
+    result = load.probe(settings, connection_credentials, readiness_run.redactor)
+    outcome = load.judge(result)
+    check.note(concurrency=load.sheet_line(result, outcome))
+    files = load_report.write(result, reports_dir)
+    allure.attach.file(files.summary, name="Latency, errors and throughput", attachment_type=allure.attachment_type.CSV)
+    allure.attach.file(files.chart, name="Latency over time", attachment_type=allure.attachment_type.PNG)
+    allure.attach.file(files.requests, name="Every probe request", attachment_type=allure.attachment_type.CSV)
+    if result.failures:
+        allure.attach(json.dumps(result.failures, indent=2), name="Failed probe exchanges (redacted)",
+                      attachment_type=allure.attachment_type.JSON)
+    return outcome
+
+
+@given("the server facts collected on the CRM host", target_fixture="facts")
+def server_facts(settings):
+    reason = sizing.skip_reason(server_info.is_hosted(settings.crm), settings.sizing)
+    if reason:
+        pytest.skip(reason)
+    facts = settings.sizing.facts
+    allure.attach(json.dumps(facts.as_dict(), indent=2), name=f"Server facts ({facts.source})",
+                  attachment_type=allure.attachment_type.JSON)
+    return facts
+
+
+@when("the facts are checked against the sizing rules", target_fixture="outcomes")
+def check_sizing(settings, facts):
+    return sizing.judge(settings)
+
+
+@then("the workers fit in memory and cover Riva's load, and the web server is tuned as recommended")
+def sizing_holds(check, outcomes):
+    check.expect_all(outcomes)
