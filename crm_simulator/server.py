@@ -13,6 +13,7 @@ from typing import Iterable
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import ServerContext, create_app
+from .faults import Fault, Faults
 from .auth import AuthState
 from .presets import Preset, get_preset
 from .store import CONNECTION_PASSWORD, CONNECTION_USER, KNOWN_PASSWORDS, Store
@@ -134,6 +135,7 @@ class Simulator:
         password: str | None = None,
         client_secret: str | None = None,
         log_requests: bool = False,
+        faults: "Iterable[str | Fault]" = (),
     ):
         self.preset: Preset = get_preset(preset)
         self.host = host
@@ -145,6 +147,7 @@ class Simulator:
             (client_secret if client_secret is not None else OAUTH_CLIENT_SECRET) if self.preset.oauth_client else None
         )
         self.stats = Stats()
+        self.faults = Faults(faults)  # crm_simulator/faults.py: injected network and server faults
         self._requested_port = port
         self._log_requests = log_requests
         self._lock = threading.Lock()
@@ -177,7 +180,7 @@ class Simulator:
         self.store = Store(self.preset, connection_password=self.password)
         self._auth = AuthState(self.preset.token_lifetime)
         ctx = ServerContext(self.preset, self.store, self._auth, self.client_id, self.client_secret)
-        app = _Mount(create_app(ctx), self.base_path, self.stats)
+        app = _Mount(self.faults.wrap(create_app(ctx)), self.base_path, self.stats)
         try:
             server = make_server(
                 self.host,
@@ -207,6 +210,7 @@ class Simulator:
     def _cleanup(self) -> None:
         server, thread = self._server, self._thread
         self._server = self._thread = None
+        self.faults.release()  # hanging requests end when the server stops
         if server is not None:
             if thread is not None and thread.is_alive():
                 server.shutdown()
