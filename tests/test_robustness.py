@@ -1,0 +1,97 @@
+"""G2 and G4 end to end: the whole suite against a simulator with injected faults, interrupted, or
+pointed at nothing. Transient faults cost nothing; persistent ones become clear findings; every run
+ends within a bound and leaves no probe record."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import sys
+import time
+
+import pytest
+from suite_runner import finish_suite, run_suite, start_suite
+
+from crm_simulator import Simulator
+from readiness.probes import MARKER
+
+pytestmark = pytest.mark.slow
+
+
+def timed(suite, preset, *args, **kwargs):
+    started = time.monotonic()
+    run = suite(preset, *args, **kwargs)
+    return run, time.monotonic() - started
+
+
+def test_transient_faults_are_retried_and_the_run_is_go(suite):
+    faults = ["burst-5xx:after=1,count=2,scope=/api.php/version", "drop:after=1,count=1,scope=/api.php/me",
+              "throttle:count=1,seconds=1,scope=/api.php/meta/", "latency:seconds=0.05"]
+    run, elapsed = timed(suite, "healthy", simulator_options={"faults": faults})
+    assert run.report["verdict"] == "GO", run.output
+    assert run.exit_code == 0 and elapsed < 60
+
+
+def test_tokens_that_expire_after_a_few_requests_are_renewed_and_the_run_is_go(suite):
+    run = suite("healthy", simulator_options={"faults": ["token-expiry:uses=3"]})
+    assert run.report["verdict"] == "GO", run.output
+    assert run.simulator.stats.count("POST", "/api.php/auth/user/access_token") > 5  # tokens were renewed
+
+
+def test_a_persistent_fault_is_a_clear_error_on_the_checks_that_need_the_server(suite):
+    run, elapsed = timed(suite, "healthy", simulator_options={"faults": ["html-error:count=all,scope=/api.php/data/"]})
+    assert run.report["verdict"] == "NO-GO" and run.exit_code == 1
+    r33 = run.check("R3.3")
+    assert r33["status"] == "error"
+    assert "unexpected reply from server: HTTP 200 (text/html" in r33["message"] and "Fatal error" in r33["message"]
+    assert {"R1.1", "R1.2", "R1.3", "R1.4", "R1.6"} <= {k for k, v in run.statuses.items() if v == "passed"}
+    assert "Traceback" not in run.output and 'File "' not in run.output
+    assert run.simulator.store.live_records(title_prefix=MARKER) == []
+    assert elapsed < 60
+
+
+def test_a_hung_server_cannot_outlast_the_time_limit(suite):
+    run, elapsed = timed(suite, "healthy", simulator_options={"faults": ["hang:count=all"]},
+                         CRM_TIMEOUT="300", READINESS_TIME_LIMIT="4")
+    assert run.exit_code == 2
+    assert run.report["verdict"] == "NO-GO"
+    assert run.report["reasons"][0] == "time limit of 4 s exceeded (READINESS_TIME_LIMIT)"
+    assert elapsed < 30  # ~10 s alone: start-up, the 4 s limit, clean-up and reports
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGTERM, which Windows cannot deliver")
+def test_sigterm_during_sign_in_ends_the_run_promptly_with_no_go(tmp_path):
+    with Simulator("healthy", faults=["latency:seconds=30,scope=/api.php/auth/"]) as simulator:
+        process = start_suite(simulator.env(), tmp_path)
+        deadline = time.monotonic() + 60
+        while simulator.stats.count("POST", "/api.php/auth/") < 1:  # a sign-in is under way, and slow
+            assert process.poll() is None and time.monotonic() < deadline, "no sign-in happened"
+            time.sleep(0.02)
+        process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        run = finish_suite(process, tmp_path, timeout=60)
+        stopped_in = time.monotonic() - started
+        assert simulator.store.live_records(title_prefix=MARKER) == []
+    assert stopped_in < 10
+    assert run.exit_code == 2
+    assert run.report["verdict"] == "NO-GO" and run.report["reasons"][0] == "interrupted"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_host_fails_r1_1_clearly_and_the_run_ends_promptly(tmp_path):
+    with Simulator("plain-http") as simulator:
+        env = {**simulator.env(), "CRM_URL": f"http://127.0.0.1:{free_port()}/1crm", "CRM_TIMEOUT": "2"}
+        started = time.monotonic()
+        run = run_suite(env, tmp_path, timeout=120)
+        elapsed = time.monotonic() - started
+        assert simulator.stats.requests == []
+    assert run.exit_code == 1 and run.report["verdict"] == "NO-GO"
+    r11 = run.check("R1.1")
+    assert r11["status"] == "failed" and "refused" in r11["message"].lower(), r11
+    assert "Traceback" not in run.output
+    assert elapsed < 45
