@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import allure
 import pytest
@@ -272,8 +273,17 @@ def _findings(requirement: Requirement, report, call, recorder: CheckRecorder | 
     if excinfo.errisinstance(CheckFailed):
         return findings_from_outcomes(requirement, outcomes)
     if excinfo.errisinstance(ReadinessError):
-        return [Finding.of(requirement, ERROR, str(excinfo.value))]
+        return [Finding.of(requirement, ERROR, _with_url(excinfo.value))]
     return [Finding.of(requirement, ERROR, f"suite error: {excinfo.typename}: {excinfo.value}")]
+
+
+def _with_url(error: ReadinessError) -> str:
+    """A CRM error names the address that failed (without its query: page offsets are noise)."""
+    message, url = str(error), getattr(error, "url", None)
+    if not url:
+        return message
+    where = urlsplit(url)._replace(query="", fragment="").geturl()
+    return message if where in message else f"{message} ({where})"
 
 
 class VerdictKeeper:

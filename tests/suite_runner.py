@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,3 +55,16 @@ def finish_suite(process: subprocess.Popen, reports_dir: Path, timeout: float = 
 def run_suite(env: dict[str, str], reports_dir: Path, *pytest_args: str, timeout: float = 180,
               env_file: Path | None = None) -> SuiteRun:
     return finish_suite(start_suite(env, reports_dir, *pytest_args, env_file=env_file), reports_dir, timeout)
+
+
+def terminate_when(process: subprocess.Popen, reports_dir: Path, ready: Callable[[], bool], what: str,
+                   timeout: float = 60) -> tuple[SuiteRun, float]:
+    """SIGTERM once ready() holds (POSIX); returns the finished run and the seconds it took to stop."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert process.poll() is None and time.monotonic() < deadline, f"{what} never happened"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    run = finish_suite(process, reports_dir, timeout=timeout)
+    return run, time.monotonic() - started

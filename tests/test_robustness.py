@@ -4,13 +4,12 @@ ends within a bound and leaves no probe record."""
 
 from __future__ import annotations
 
-import signal
-import socket
+import re
 import sys
 import time
 
 import pytest
-from suite_runner import finish_suite, run_suite, start_suite
+from suite_runner import start_suite, terminate_when
 
 from crm_simulator import Simulator
 from readiness.probes import MARKER
@@ -44,6 +43,7 @@ def test_a_persistent_fault_is_a_clear_error_on_the_checks_that_need_the_server(
     r33 = run.check("R3.3")
     assert r33["status"] == "error"
     assert "unexpected reply from server: HTTP 200 (text/html" in r33["message"] and "Fatal error" in r33["message"]
+    assert re.search(r"\(https://localhost:\d+/1crm/api\.php/data/User\)$", r33["message"]), r33["message"]
     assert {"R1.1", "R1.2", "R1.3", "R1.4", "R1.6"} <= {k for k, v in run.statuses.items() if v == "passed"}
     assert "Traceback" not in run.output and 'File "' not in run.output
     assert run.simulator.store.live_records(title_prefix=MARKER) == []
@@ -63,35 +63,9 @@ def test_a_hung_server_cannot_outlast_the_time_limit(suite):
 def test_sigterm_during_sign_in_ends_the_run_promptly_with_no_go(tmp_path):
     with Simulator("healthy", faults=["latency:seconds=30,scope=/api.php/auth/"]) as simulator:
         process = start_suite(simulator.env(), tmp_path)
-        deadline = time.monotonic() + 60
-        while simulator.stats.count("POST", "/api.php/auth/") < 1:  # a sign-in is under way, and slow
-            assert process.poll() is None and time.monotonic() < deadline, "no sign-in happened"
-            time.sleep(0.02)
-        process.send_signal(signal.SIGTERM)
-        started = time.monotonic()
-        run = finish_suite(process, tmp_path, timeout=60)
-        stopped_in = time.monotonic() - started
+        run, stopped_in = terminate_when(process, tmp_path, lambda: simulator.stats.count("POST", "/api.php/auth/") >= 1,
+                                         "a sign-in")  # under way, and slow
         assert simulator.store.live_records(title_prefix=MARKER) == []
     assert stopped_in < 10
     assert run.exit_code == 2
     assert run.report["verdict"] == "NO-GO" and run.report["reasons"][0] == "interrupted"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_an_unreachable_host_fails_r1_1_clearly_and_the_run_ends_promptly(tmp_path):
-    with Simulator("plain-http") as simulator:
-        env = {**simulator.env(), "CRM_URL": f"http://127.0.0.1:{free_port()}/1crm", "CRM_TIMEOUT": "2"}
-        started = time.monotonic()
-        run = run_suite(env, tmp_path, timeout=120)
-        elapsed = time.monotonic() - started
-        assert simulator.stats.requests == []
-    assert run.exit_code == 1 and run.report["verdict"] == "NO-GO"
-    r11 = run.check("R1.1")
-    assert r11["status"] == "failed" and "refused" in r11["message"].lower(), r11
-    assert "Traceback" not in run.output
-    assert elapsed < 45
