@@ -13,6 +13,7 @@ import signal
 import sys
 import time
 
+from .faults import describe as describe_faults
 from .presets import PRESETS
 from .server import Simulator, env_lines
 
@@ -34,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     scheme = parser.add_mutually_exclusive_group()
     scheme.add_argument("--tls", dest="tls", action="store_true", default=None, help="serve https")
     scheme.add_argument("--no-tls", dest="tls", action="store_false", help="serve plain http")
+    parser.add_argument("--fault", action="append", default=[], metavar="KIND[:OPTION=VALUE,...]",
+                        help="inject a fault, e.g. burst-5xx or latency:seconds=2 (repeatable; see --list-faults)")
+    parser.add_argument("--list-faults", action="store_true", help="list the fault kinds and exit")
     parser.add_argument("--quiet", action="store_true", help="do not log requests")
     parser.add_argument("--list-presets", action="store_true", help="list the presets and exit")
     return parser
@@ -50,9 +54,17 @@ def main(argv: list[str] | None = None) -> int:
         for name, preset in PRESETS.items():
             print(f"{name:<{width}}  {preset.description}")
         return 0
-
-    sim = Simulator(args.preset, host=args.host, port=args.port, tls=args.tls, base_path=args.base_path,
-                    log_requests=not args.quiet)
+    if args.list_faults:
+        print("\n".join(describe_faults()))
+        print("options: after=N (serve N matching requests first), count=N|all, scope=/path/prefix (default "
+              "/api.php/), seconds=S, uses=N")
+        return 0
+    try:
+        sim = Simulator(args.preset, host=args.host, port=args.port, tls=args.tls, base_path=args.base_path,
+                        log_requests=not args.quiet, faults=args.fault)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         sim.start()
     except OSError as exc:
@@ -65,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         # which exists exactly as long as this process serves.
         preset = sim.preset
         print(f"# preset: {preset.name} — {preset.description}")
+        for fault in sim.faults.faults:
+            print(f"# fault: {fault}")
         for line in env_lines(sim.env()):
             print(line)
         print("# Serving until Ctrl-C.", flush=True)

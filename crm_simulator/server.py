@@ -13,6 +13,7 @@ from typing import Iterable
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import ServerContext, create_app
+from .faults import Fault, Faults
 from .auth import AuthState
 from .capacity import Capacity
 from .presets import Preset, get_preset
@@ -135,6 +136,7 @@ class Simulator:
         password: str | None = None,
         client_secret: str | None = None,
         log_requests: bool = False,
+        faults: "Iterable[str | Fault]" = (),
     ):
         self.preset: Preset = get_preset(preset)
         self.host = host
@@ -146,6 +148,7 @@ class Simulator:
             (client_secret if client_secret is not None else OAUTH_CLIENT_SECRET) if self.preset.oauth_client else None
         )
         self.stats = Stats()
+        self.faults = Faults(faults)  # crm_simulator/faults.py: injected network and server faults
         self._requested_port = port
         self._log_requests = log_requests
         self._lock = threading.Lock()
@@ -180,7 +183,7 @@ class Simulator:
         self.store = Store(self.preset, connection_password=self.password)
         self._auth = AuthState(self.preset.token_lifetime)
         ctx = self._context = ServerContext(self.preset, self.store, self._auth, self.client_id, self.client_secret)
-        self.capacity = Capacity(create_app(ctx), self.preset)
+        self.capacity = Capacity(self.faults.wrap(create_app(ctx)), self.preset)  # a hung request holds a worker
         app = _Mount(self.capacity, self.base_path, self.stats)
         try:
             server = make_server(
@@ -213,6 +216,7 @@ class Simulator:
         self._server = self._thread = None
         if self._context is not None:
             self._context.stopping.set()  # releases stalled pages (the *-hangs presets)
+        self.faults.release()  # hanging requests end when the server stops
         if server is not None:
             if thread is not None and thread.is_alive():
                 server.shutdown()

@@ -37,6 +37,7 @@ SETTING_NAMES = (
     "RIVA_DATATYPES",
     "RIVA_THREADS",
     "READINESS_MODE",
+    "READINESS_TIME_LIMIT",
     "READINESS_WAIVERS_FILE",
     "CHANGE_TICKET",
     "READINESS_TICKET_URL",
@@ -169,6 +170,7 @@ class Settings:
     waivers_file: Path | None = None
     waivers: tuple[Waiver, ...] = ()
     ticket_url: str | None = None  # the change ticket's address, from READINESS_TICKET_URL
+    time_limit: float = 900.0  # seconds the whole run may take (READINESS_TIME_LIMIT)
     origins: Mapping[str, str] = field(default_factory=dict, repr=False)
     secrets: tuple[str, ...] = field(default=(), repr=False)  # every secret value, for the redactor
     probe_passwords: Mapping[str, str] = field(default_factory=dict, repr=False)  # password_env -> password
@@ -341,6 +343,7 @@ class _Reader:
             waivers=read_waivers(waivers_file) if waivers_file else (),
             ticket_url=self.ticket_url(change_ticket),
             browser=self.browser(),  # before origins: its lookups record where they came from
+            time_limit=self.number("READINESS_TIME_LIMIT", 900.0, 1, 86400, float),
             origins=dict(self.origins),
             secrets=tuple(secrets),
             probe_passwords=probe_passwords,

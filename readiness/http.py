@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .errors import CrmTimeout, CrmUnreachable, ReadOnlyViolation, ServerError, TlsError
@@ -34,6 +35,16 @@ class BoundedRetry(Retry):
     def get_retry_after(self, response):
         seconds = super().get_retry_after(response)
         return None if seconds is None else min(seconds, self.MAX_RETRY_AFTER)
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        """A malformed Retry-After (e.g. "0.5") must not turn a transient fault into a failed request."""
+        try:
+            return super().parse_retry_after(retry_after)
+        except InvalidHeader:
+            try:
+                return max(float(retry_after), 0.0)
+            except ValueError:
+                return 0.0  # unreadable: the ordinary backoff applies
 
 
 def retry_policy() -> Retry:
@@ -186,7 +197,7 @@ def describe_network_error(exc: requests.RequestException, url: str, timeout: fl
         return TlsError(f"TLS with {target} failed: {reason}", url=url)
     if isinstance(exc, requests.exceptions.ProxyError):
         return CrmUnreachable(f"the proxy did not connect to {target}: {reason}", url=url)
-    if isinstance(exc, requests.exceptions.Timeout):
+    if isinstance(exc, requests.exceptions.Timeout) or _read_timed_out(exc):
         return CrmTimeout(f"{target} did not answer within {timeout:g} s", url=url)
     if isinstance(exc, requests.exceptions.RetryError):
         return ServerError(f"{target} kept failing after bounded retries: {reason}", url=url)
@@ -195,6 +206,12 @@ def describe_network_error(exc: requests.RequestException, url: str, timeout: fl
             return CrmUnreachable(f"the host name {where.hostname} does not resolve", url=url)
         return CrmUnreachable(f"cannot connect to {target}: {reason}", url=url)
     return CrmUnreachable(f"request to {target} failed: {reason}", url=url)
+
+
+def _read_timed_out(exc: requests.RequestException) -> bool:
+    """A read time-out that outlived its retries arrives as a ConnectionError wrapping urllib3's error."""
+    inner = exc.args[0] if exc.args else None
+    return isinstance(getattr(inner, "reason", None), ReadTimeoutError)
 
 
 def _root_cause(exc: BaseException) -> str:

@@ -15,6 +15,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import allure
 import pytest
@@ -93,6 +94,7 @@ class RunState:
     facts: dict = field(default_factory=dict)
     document: dict | None = None
     interrupted: str | None = None
+    watchdog: interrupts.Watchdog | None = None
     cleanup_problems: list[str] = field(default_factory=list)
     redactor: Redactor = field(default_factory=Redactor)
 
@@ -149,8 +151,15 @@ def pytest_configure(config: pytest.Config) -> None:
             write_json(state.reports_dir / "readiness.json", configuration_error(str(exc)))
         pytest.exit(f"riva-readiness: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     state.redactor.add(*state.settings.secrets)
+    state.watchdog = interrupts.Watchdog(state.settings.time_limit)
     if not _is_worker(config):
         config.pluginmanager.register(VerdictKeeper(state), "readiness-verdict")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is not None and state.watchdog is not None:
+        state.watchdog.cancel()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -289,8 +298,17 @@ def _findings(requirement: Requirement, report, call, recorder: CheckRecorder | 
     if excinfo.errisinstance(CheckFailed):
         return findings_from_outcomes(requirement, outcomes)
     if excinfo.errisinstance(ReadinessError):
-        return [Finding.of(requirement, ERROR, str(excinfo.value))]
+        return [Finding.of(requirement, ERROR, _with_url(excinfo.value))]
     return [Finding.of(requirement, ERROR, f"suite error: {excinfo.typename}: {excinfo.value}")]
+
+
+def _with_url(error: ReadinessError) -> str:
+    """A CRM error names the address that failed (without its query: page offsets are noise)."""
+    message, url = str(error), getattr(error, "url", None)
+    if not url:
+        return message
+    where = urlsplit(url)._replace(query="", fragment="").geturl()
+    return message if where in message else f"{message} ({where})"
 
 
 class VerdictKeeper:
@@ -308,11 +326,12 @@ class VerdictKeeper:
             self.state.facts.update(properties.get(_FACTS) or {})
 
     def pytest_keyboard_interrupt(self, excinfo) -> None:
-        self.state.interrupted = "interrupted"
+        self.state.interrupted = self.state.watchdog.reason or "interrupted"
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file: the verdict goes into it
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus) -> None:
         state = self.state
+        state.watchdog.cancel()  # the reports are written whatever the time
         settings = state.settings
         findings = [Finding(**{**f.__dict__, "message": state.redactor.text(f.message)}) for f in state.findings]
         findings, waivers = WaiverBook(settings.waivers, state.waiver_day).apply(findings)

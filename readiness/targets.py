@@ -55,6 +55,8 @@ def read_targets(path: Path, lookup: Callable[[str], str | None]) -> tuple[Targe
             continue
         email = row[email_col].strip() if email_col < len(row) else ""
         if not _ADDRESS.match(email):
+            if ";" in email or "," in email:
+                raise ConfigError(f"{path}:{line}: '{email}' holds several addresses — write one address per row")
             raise ConfigError(f"{path}:{line}: '{email}' is not an e-mail address — write the mailbox's primary SMTP address")
         if email.lower() in seen:
             raise ConfigError(f"{path}:{line}: {email} is listed twice (first on line {seen[email.lower()]}) — keep one row")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,11 +33,15 @@ class SuiteRun:
         return {c["id"] for c in self.report["checks"] if c["status"] == "failed"}
 
 
-def start_suite(env: dict[str, str], reports_dir: Path, *pytest_args: str) -> subprocess.Popen:
-    """The suite in its own process, reports in reports_dir; the environment is exactly `env`."""
+def start_suite(env: dict[str, str], reports_dir: Path, *pytest_args: str, env_file: Path | None = None) -> subprocess.Popen:
+    """The suite in its own process, reports in reports_dir; the environment is exactly `env` (and no .env
+    file unless `env_file` is given)."""
     command = [sys.executable, "-m", "pytest", "-q", f"--reports-dir={reports_dir}",
                f"--alluredir={reports_dir / 'allure-results'}", f"--junitxml={reports_dir / 'junit.xml'}", *pytest_args]
-    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=demo_environment(env), stdout=subprocess.PIPE,
+    environment = demo_environment(env)
+    if env_file is not None:
+        environment["READINESS_ENV_FILE"] = str(env_file)
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
 
 
@@ -45,5 +52,19 @@ def finish_suite(process: subprocess.Popen, reports_dir: Path, timeout: float = 
     return SuiteRun(process.returncode, output, report, reports_dir)
 
 
-def run_suite(env: dict[str, str], reports_dir: Path, *pytest_args: str, timeout: float = 180) -> SuiteRun:
-    return finish_suite(start_suite(env, reports_dir, *pytest_args), reports_dir, timeout)
+def run_suite(env: dict[str, str], reports_dir: Path, *pytest_args: str, timeout: float = 180,
+              env_file: Path | None = None) -> SuiteRun:
+    return finish_suite(start_suite(env, reports_dir, *pytest_args, env_file=env_file), reports_dir, timeout)
+
+
+def terminate_when(process: subprocess.Popen, reports_dir: Path, ready: Callable[[], bool], what: str,
+                   timeout: float = 60) -> tuple[SuiteRun, float]:
+    """SIGTERM once ready() holds (POSIX); returns the finished run and the seconds it took to stop."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        assert process.poll() is None and time.monotonic() < deadline, f"{what} never happened"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    run = finish_suite(process, reports_dir, timeout=timeout)
+    return run, time.monotonic() - started

@@ -3,14 +3,12 @@ and the sweep removes leftovers of interrupted runs, touching nothing else."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 from faker import Faker
-from suite_runner import PROJECT_ROOT, demo_environment, finish_suite, start_suite
+from suite_runner import PROJECT_ROOT, demo_environment, start_suite, terminate_when
 
 from crm_simulator import Simulator
 from readiness.config import Credentials, Secret, load_settings
@@ -24,14 +22,8 @@ pytestmark = pytest.mark.slow
 def test_sigterm_in_the_middle_of_the_probes_leaves_no_probe_record(tmp_path):
     with Simulator("slow-writes") as simulator:
         process = start_suite(simulator.env(), tmp_path)
-        deadline = time.monotonic() + 60
-        while simulator.stats.count("POST", "/api.php/data/") < 3:  # probes are under way
-            assert process.poll() is None and time.monotonic() < deadline, "the probes never started"
-            time.sleep(0.02)
-        process.send_signal(signal.SIGTERM)
-        started = time.monotonic()
-        run = finish_suite(process, tmp_path, timeout=60)
-        stopped_in = time.monotonic() - started
+        run, stopped_in = terminate_when(process, tmp_path, lambda: simulator.stats.count("POST", "/api.php/data/") >= 3,
+                                         "the probes")  # probes are under way
         assert simulator.store.live_records(title_prefix=MARKER) == []
     assert stopped_in < 15
     assert run.exit_code == 2

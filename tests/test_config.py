@@ -120,6 +120,7 @@ def test_relative_paths_in_env_file_are_relative_to_it(tmp_path):
         ({"RIVA_THREADS": "three"}, r"use a number from 1 to 100"),
         ({"CRM_TIMEOUT": "0.5"}, r"use a number from 1 to 300"),
         ({"READINESS_MODE": "readonly"}, r"use full or read-only"),
+        ({"READINESS_TIME_LIMIT": "15min"}, r"READINESS_TIME_LIMIT='15min' — use a number from 1 to 86400"),
         ({"RIVA_DATATYPES": "Contact,Contacts"}, r"'Contacts' is not a 1CRM model — did you mean Contact\?"),
         ({"CRM_CLIENT_ID": "riva"}, r"CRM_CLIENT_SECRET is not set"),
         ({"CRM_PROXY": "proxy:3128"}, r"http:// or https:// address"),

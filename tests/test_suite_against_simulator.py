@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -46,7 +47,10 @@ def test_http_basic_sign_in_works_where_the_server_allows_it(suite):
 def test_unreachable_address_fails_r11(suite):
     with Simulator("plain-http") as gone:
         env = {**gone.env(), "RIVA_TARGETS_FILE": None}  # the targets file went with the simulator
+    started = time.monotonic()
     run = suite("healthy", **env)  # the simulator above has stopped: nothing listens on its port
+    assert time.monotonic() - started < 45  # every check gives up promptly (~10 s when alone)
+    assert run.simulator.stats.requests == []
     assert run.exit_code == 1
     assert run.check("R1.1")["status"] == "failed"
     assert "refused the connection" in run.check("R1.1")["message"]

@@ -66,3 +66,12 @@ def test_serves_prints_env_and_stops_cleanly_on_ctrl_c():
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def test_list_faults_and_an_unknown_fault_is_a_usage_error():
+    from crm_simulator.faults import KINDS
+
+    listed = _run("--list-faults")
+    assert listed.returncode == 0 and all(kind in listed.stdout for kind in KINDS)
+    result = _run("--fault", "explode", "--port", "0")
+    assert result.returncode == 2 and "unknown fault 'explode'" in result.stderr

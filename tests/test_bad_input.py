@@ -1,0 +1,116 @@
+"""Bad input stops the run before a single request: one `riva-readiness:` line naming the file, the line
+and the fix, exit code 4 — and properties of the parsers behind it (hypothesis)."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from suite_runner import run_suite
+
+from crm_simulator import Simulator
+from readiness.config import parse_crm_address
+from readiness.errors import ConfigError
+from readiness.targets import read_targets
+
+# name -> (files to write, settings (a value "{name}" is that file's path), what the one error line says)
+CASES = {
+    "env syntax error": ({".env": "CRM_TIMEOUT=5\nCRM_PASSWORD='unterminated\n"},
+                         {"READINESS_ENV_FILE": "{.env}"}, r"\.env:2: cannot read 'CRM_PASSWORD…' — write KEY=value"),
+    "unknown setting in env": ({".env": "CRM_TIMOUT=5\n"}, {"READINESS_ENV_FILE": "{.env}"},
+                               r"\.env:1: unknown setting CRM_TIMOUT — did you mean CRM_TIMEOUT\?"),
+    "url without scheme": ({}, {"CRM_URL": "crm.example.com/1crm"}, r"has no scheme — write it as https://crm"),
+    "ftp url": ({}, {"CRM_URL": "ftp://crm.example.com/1crm"}, r"'ftp://' is not supported"),
+    "bad port": ({}, {"CRM_URL": "https://crm.example.com:99999/"}, r"not a number from 1 to 65535"),
+    "targets with semicolons": ({"t.csv": "email;password_env\nalice@example.com;\n"}, {"RIVA_TARGETS_FILE": "{t.csv}"},
+                                r"t\.csv:1: no 'email' column in the header \(the file uses ';'"),
+    "semicolon-separated addresses": ({"t.csv": "email\nalice@example.com;bob@example.com\n"},
+                                      {"RIVA_TARGETS_FILE": "{t.csv}"}, r"t\.csv:2: .*one address per row"),
+    "empty targets file": ({"t.csv": ""}, {"RIVA_TARGETS_FILE": "{t.csv}"}, r"t\.csv:1: the file is empty"),
+    "invalid address": ({"t.csv": "email\nalice.example.com\n"}, {"RIVA_TARGETS_FILE": "{t.csv}"},
+                        r"t\.csv:2: 'alice\.example\.com' is not an e-mail address"),
+    "duplicate address": ({"t.csv": "email\nalice@example.com\nAlice@Example.com\n"}, {"RIVA_TARGETS_FILE": "{t.csv}"},
+                          r"t\.csv:3: Alice@Example\.com is listed twice \(first on line 2\)"),
+    "targets not UTF-8": ({"t.csv": "email\nj\xf6rg@example.com\n".encode("latin-1")}, {"RIVA_TARGETS_FILE": "{t.csv}"},
+                          r"t\.csv: not UTF-8 text"),
+    "missing targets file": ({}, {"RIVA_TARGETS_FILE": "no-such-targets.csv"}, r"no such file 'no-such-targets\.csv'"),
+    "waiver with a bad date": (
+        {"w.yml": "waivers:\n  - requirement: R1.2\n    justification: internal CA\n    approved_by: CISO\n"
+                  "    ticket: CHG-1\n    expires: 2026-02-30\n"},
+        {"READINESS_WAIVERS_FILE": "{w.yml}"}, r"w\.yml:6: .*'2026-02-30' is not a date — write YYYY-MM-DD"),
+}
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    with Simulator("healthy") as sim:
+        yield sim
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", CASES)
+def test_bad_input_stops_the_run_before_any_request(case, simulator, tmp_path):
+    files, overrides, expected = CASES[case]
+    paths = {}
+    for name, content in files.items():
+        paths[name] = tmp_path / name
+        paths[name].write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    env = {**simulator.env(), **{k: str(paths[v[1:-1]]) if v.startswith("{") else v for k, v in overrides.items()}}
+    simulator.stats.reset()
+    run = run_suite(env, tmp_path / "reports", timeout=60, env_file=env.pop("READINESS_ENV_FILE", None))
+    assert simulator.stats.requests == [] and simulator.stats.stray_requests == []
+    assert run.exit_code == 4, run.output
+    lines = [line for line in run.output.splitlines() if "riva-readiness:" in line]
+    assert len(lines) == 1, run.output
+    assert re.search(expected, lines[0]), lines[0]
+    assert "Traceback" not in run.output
+    assert run.report["verdict"] == "NO-GO"
+
+
+def test_a_targets_file_with_bom_and_non_ascii_names_is_accepted(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("\ufeffemail\njürgen.müller@example.com\n名前@例え.jp\n", encoding="utf-8")
+    assert [t.email for t in read_targets(path, {}.get)] == ["jürgen.müller@example.com", "名前@例え.jp"]
+
+
+@given(st.text(max_size=300))
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_text_as_targets_file_is_read_or_refused_with_a_config_error(tmp_path, text):
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        read_targets(path, {}.get)
+    except ConfigError as error:
+        assert str(path) in str(error) and "\n" not in str(error).strip()
+
+
+_HOST = st.from_regex(r"[a-z][a-z0-9-]{0,20}(\.[a-z][a-z0-9-]{0,20}){0,3}", fullmatch=True)
+_SEGMENT = st.from_regex(r"[A-Za-z0-9._~-]{1,12}", fullmatch=True).filter(lambda s: s not in (".", ".."))
+
+
+@given(scheme=st.sampled_from(["http", "https", "HTTPS"]), host=_HOST, port=st.none() | st.integers(1, 65535),
+       path=st.lists(_SEGMENT, max_size=4), query=st.sampled_from(["", "?a=1", "?module=Home&action=index"]),
+       fragment=st.sampled_from(["", "#top"]), credentials=st.sampled_from(["", "admin:s3cret@", "user@"]),
+       slash=st.booleans())
+def test_any_http_url_normalises_to_a_plain_base(scheme, host, port, path, query, fragment, credentials, slash):
+    url = f"{scheme}://{credentials}{host}{f':{port}' if port else ''}/{'/'.join(path)}{'/' if slash and path else ''}"
+    address = parse_crm_address(url + query + fragment)
+    base = urlsplit(address.base)
+    assert base.scheme == scheme.lower() and base.hostname == host and base.port == port
+    assert not (base.query or base.fragment or base.username or base.password)
+    assert not address.base.endswith("/")
+    assert "s3cret" not in address.configured
+    assert address.port == (port or (443 if scheme.lower() == "https" else 80))
+    kept = [s for s in path if not s.lower().endswith(".php")] if path and path[-1].lower().endswith(".php") else path
+    assert base.path == "".join(f"/{s}" for s in (path[:-1] if kept != path else path))
+
+
+@given(st.text(max_size=200))
+def test_any_text_as_crm_url_is_parsed_or_refused_with_a_config_error(text):
+    try:
+        parse_crm_address(text)
+    except ConfigError:
+        pass
