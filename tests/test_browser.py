@@ -267,17 +267,17 @@ def test_lost_session_lands_back_on_the_login_page(host_browser):
 
 
 @pytest.mark.parametrize("preset, message", [
-    ("login-page-hangs", r"^the login page \(https://localhost:\d+/1crm/login\.php\) did not finish loading within 1 s"),
-    ("home-page-hangs", r"^the page the CRM opened after Log In did not finish loading within 1 s"),
+    ("login-page-hangs", r"^the login page \(https://localhost:\d+/1crm/login\.php\) did not finish loading within 3 s"),
+    ("home-page-hangs", r"^the page the CRM opened after Log In did not finish loading within 3 s"),
 ])
 def test_a_page_that_never_finishes_loading_meets_the_time_limit(host_browser, preset, message):
     with Simulator(preset) as sim:
         started = time.monotonic()
-        seen = sign_in(host_browser, sim, timeout=1)
+        seen = sign_in(host_browser, sim, timeout=3)  # room for the login page on a busy machine
         elapsed = time.monotonic() - started
     assert seen.sign_in is None
     assert re.search(message, seen.problem), seen.problem
-    assert elapsed < 8  # the time limit, plus starting and quitting the browser
+    assert elapsed < 15  # the time limit (at most twice), plus starting and quitting the browser; the stall is 30 s
 
 
 def test_a_certificate_the_suite_did_not_verify_is_refused_by_the_browser(host_browser):

@@ -65,10 +65,11 @@ def test_human_check_fails_r14_in_the_browser_and_says_so_plainly(suite, host_br
 
 
 def test_home_page_that_hangs_fails_r14_within_the_time_limit(suite, host_browser):
-    run = suite("home-page-hangs", CRM_TIMEOUT="1", **browser_env(host_browser))
+    # 3 s: long enough for the login page on a busy machine, far shorter than the page's stall
+    run = suite("home-page-hangs", CRM_TIMEOUT="3", **browser_env(host_browser))
     finding = run.check("R1.4")
     assert finding["status"] == "failed"
-    assert finding["message"].startswith("the page the CRM opened after Log In did not finish loading within 1 s")
+    assert finding["message"].startswith("the page the CRM opened after Log In did not finish loading within 3 s")
 
 
 def test_without_a_browser_r14_falls_back_to_the_scripted_login_and_says_so(suite, tmp_path):
