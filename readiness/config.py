@@ -56,7 +56,6 @@ SETTING_NAMES = (
     "READINESS_INTERACTIVE_USERS",
 )
 _OWN_PREFIXES = ("CRM_", "RIVA_", "READINESS_")
-SECRET_NAMES = frozenset({"CRM_PASSWORD", "CRM_CLIENT_SECRET"})
 
 # REST model names of the datatypes Riva syncs (1crm-api.md section 4).
 DEFAULT_DATATYPES = ("Contact", "Lead", "Account", "Meeting", "Call", "Task", "Note", "Email", "Opportunity", "aCase")
@@ -178,7 +177,7 @@ class Settings:
     load: LoadLimits = field(default_factory=LoadLimits)
     sizing: SizingRules = field(default_factory=SizingRules)
 
-    def lookup(self, password_env: str) -> str:
+    def probe_password(self, password_env: str) -> str:
         return self.probe_passwords[password_env]
 
     @property

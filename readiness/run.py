@@ -95,7 +95,7 @@ class ReadinessRun:
     def probe(self, target: Target, user: CrmUser) -> tuple[str | None, list[ProbeResult]]:
         """Signs in as the probe user and probes every datatype, once per process (R4.4 and R4.5 share it)."""
         if target.email not in self._probes:
-            password = self.settings.lookup(target.password_env)
+            password = self.settings.probe_password(target.password_env)
             api = self.api_as(Credentials(user.user_name, Secret(password)))
             problem = sign_in_problem(api, target.password_env)
             results = [] if problem else [probe(api, self.ledger, model, self.run_id, self._faker)

@@ -62,6 +62,10 @@ class ServerInfo:
     hosted: bool
     source: str  # where the facts came from, or why they are missing
 
+    def facts(self) -> dict:
+        """What the run records for readiness.json and the connection sheet (check.note)."""
+        return {"version": self.version, "edition": self.edition, "hosted": self.hosted, "server_source": self.source}
+
     @property
     def label(self) -> str:
         if not self.version:

@@ -87,9 +87,6 @@ class Directory:
             if user.email2:
                 self._secondary.setdefault(_normal(user.email2), []).append(user)
 
-    def by_id(self, user_id: str) -> CrmUser | None:
-        return next((u for u in self.users if u.id == user_id), None)
-
     def match(self, address: str) -> Match:
         """The R4.2 diagnosis for one mailbox, with its own message for each way matching fails."""
         candidates = self._primary.get(_normal(address), [])

@@ -14,7 +14,7 @@ scenarios("step2_server.feature")
 @when("the CRM's version and edition are detected", target_fixture="outcome")
 def detect_version(readiness_run, check):
     server = readiness_run.server
-    check.note(version=server.version, edition=server.edition, hosted=server.hosted, server_source=server.source)
+    check.note(**server.facts())
     return server_info.judge(server)
 
 

@@ -21,7 +21,7 @@ def examine_credentials(settings):
 @when("the connection information is gathered", target_fixture="outcome")
 def gather_connection_information(settings, readiness_run, check):
     server = readiness_run.server
-    check.note(version=server.version, edition=server.edition, hosted=server.hosted, server_source=server.source)
+    check.note(**server.facts())
     sheet = connection_info.ConnectionSheet(settings.crm.base, settings.username, server, proxy=settings.proxy,
                                             targets=[(t.email, "not checked yet") for t in settings.targets])
     outcome = connection_info.sheet_outcome(sheet, settings.secrets)

@@ -29,8 +29,6 @@ class SuiteRun:
     def statuses(self) -> dict[str, str]:
         return {c["id"]: c["status"] for c in self.report["checks"]}
 
-    def failed(self) -> set[str]:
-        return {c["id"] for c in self.report["checks"] if c["status"] == "failed"}
 
 
 def start_suite(env: dict[str, str], reports_dir: Path, *pytest_args: str, env_file: Path | None = None) -> subprocess.Popen:
