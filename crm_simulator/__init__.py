@@ -11,7 +11,7 @@ web login follow shared/reference/1crm-api.md. Run ``python -m crm_simulator --l
 
 from .presets import PRESETS, Preset
 from .server import OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, Simulator, Stats
-from .store import CONNECTION_PASSWORD, CONNECTION_USER, KNOWN_PASSWORDS
+from .seed import CONNECTION_PASSWORD, CONNECTION_USER, KNOWN_PASSWORDS
 
 __all__ = [
     "Simulator",

@@ -145,7 +145,7 @@ class Faults:
             uses = self._token_uses[token] = self._token_uses.get(token, 0) + 1
         if uses <= fault.uses:
             return None
-        # The body the simulator gives for any expired token (app.py).
+        # The body the simulator gives for any expired token (api.py).
         return _json(start_response, "401 Unauthorized",
                      {"message": "The access token is invalid or has expired", "error": "access_denied"})
 

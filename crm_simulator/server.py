@@ -12,12 +12,14 @@ from typing import Iterable
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from .app import ServerContext, create_app
+from .app import create_app
+from .context import ServerContext
 from .faults import Fault, Faults
 from .auth import AuthState
 from .capacity import Capacity
 from .presets import Preset, get_preset
-from .store import CONNECTION_PASSWORD, CONNECTION_USER, KNOWN_PASSWORDS, Store
+from .seed import CONNECTION_PASSWORD, CONNECTION_USER, KNOWN_PASSWORDS
+from .store import Store
 from .tls import build_tls
 
 OAUTH_CLIENT_ID = "riva-readiness"

@@ -3,7 +3,7 @@
 import pytest
 
 from crm_simulator import Simulator
-from crm_simulator.store import RECORD_MODEL_NAMES
+from crm_simulator.schema import RECORD_MODEL_NAMES
 
 SAMPLE = {
     "Contact": {"last_name": "Probe"},

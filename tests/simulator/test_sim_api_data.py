@@ -5,7 +5,7 @@ import re
 import pytest
 
 from crm_simulator import CONNECTION_USER
-from crm_simulator.store import MODELS, RECORD_MODEL_NAMES
+from crm_simulator.schema import MODELS, RECORD_MODEL_NAMES
 
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
 
