@@ -33,7 +33,7 @@ def run_demo(preset: str, pytest_args: list[str]) -> int:
         # A short concurrency probe keeps the demo quick; a real run probes for 20 s.
         settings = {"READINESS_LOAD_SECONDS": "3", **simulator.env()}
         exit_code = subprocess.call(command, cwd=PROJECT_ROOT, env=demo_environment(settings))
-    if exit_code in (0, 1):  # a verdict was reached: GO or NO-GO
+    if exit_code in (0, 1, 101):  # a verdict was reached: GO, NO-GO or INCOMPLETE
         reports, results = _report_locations(pytest_args)
         make_report(reports, results, missing_tools_ok=True)
     return exit_code
@@ -89,6 +89,26 @@ def run_sweep(dry_run: bool) -> int:
     return 1 if problems else 0
 
 
+def run_attest(requirement: str, subject: str | None, reports_dir: Path) -> int:
+    """Prints a ready-to-fill attestation for an unverified finding of the last run."""
+    import json
+
+    from .attest import entry_for
+    from .errors import ReadinessError
+
+    path = reports_dir / "readiness.json"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        print(entry_for(document, requirement, subject), end="")
+    except (OSError, ValueError) as exc:
+        print(f"riva-readiness attest: cannot read the last run's {path} ({exc}) — run the suite first", file=sys.stderr)
+        return 4
+    except ReadinessError as exc:
+        print(f"riva-readiness attest: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m readiness", description="Riva readiness suite for 1CRM.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -102,7 +122,14 @@ def main(argv: list[str] | None = None) -> int:
                                               "from the last run (needs Node.js and npm ci)")
     html.add_argument("--reports-dir", type=Path, default=Path("reports"), help="where the run wrote readiness.json")
     html.add_argument("--alluredir", type=Path, default=None, help="the run's Allure results (default: in --reports-dir)")
+    attest = commands.add_parser("attest", help="print a ready-to-fill attestation for an unverified finding of the "
+                                                "last run (paste it under 'attestations:' in READINESS_WAIVERS_FILE)")
+    attest.add_argument("requirement", help="the requirement's ID, e.g. R4.3")
+    attest.add_argument("--subject", default=None, help="a target address or a role name, e.g. Sales")
+    attest.add_argument("--reports-dir", type=Path, default=Path("reports"), help="where the run wrote readiness.json")
     args = parser.parse_args(argv)
+    if args.command == "attest":
+        return run_attest(args.requirement, args.subject, args.reports_dir)
     if args.command == "sweep":
         return run_sweep(args.dry_run)
     if args.command == "report":

@@ -1,7 +1,7 @@
 """The run-level files of the Allure results: environment, executor, categories (written on the controller).
 
 They are written at the end of the session, after allure-pytest-bdd's --clean-alluredir has run,
-and they carry the verdict, so the Allure report states the same GO / NO-GO as every other output.
+and they carry the verdict, so the Allure report states the same GO / NO-GO / INCOMPLETE as every other output.
 """
 
 from __future__ import annotations
@@ -19,10 +19,14 @@ def report_name(document: Mapping) -> str:
     return f"Riva readiness: {document['verdict']} for {document['crm_url']}{ticket}"
 
 
-def environment(document: Mapping, *, connection_user: str | None, targets: int, waivers_file: str | None) -> dict:
+def environment(document: Mapping, *, connection_user: str | None, targets: int, waivers_file: str | None,
+                rest_api: Mapping | None = None) -> dict:
     """The Overview's key/values (environment.properties)."""
-    waivers = document.get("waivers", [])
-    tally = ", ".join(f"{sum(w['state'] == s for w in waivers)} {s}" for s in ("applied", "expired", "unused"))
+    def tally(entries) -> str:
+        return ", ".join(f"{sum(e['state'] == s for e in entries)} {s}" for s in ("applied", "expired", "unused"))
+
+    waivers, attestations = document.get("waivers", []), document.get("attestations", [])
+    unverified = sum(c["status"] == "unverified" for c in document.get("checks", []))
     return {
         "Verdict": document["verdict"],
         "Reasons": "; ".join(document["reasons"]) or "none",
@@ -33,7 +37,10 @@ def environment(document: Mapping, *, connection_user: str | None, targets: int,
         "Targets": str(targets),
         "Mode": document["mode"],
         "Change.ticket": document.get("change_ticket") or "none",
-        "Waivers": f"{waivers_file} ({tally})" if waivers_file else "none",
+        "Waivers": f"{waivers_file} ({tally(waivers)})" if waivers_file else "none",
+        "Attestations": f"{waivers_file} ({tally(attestations)})" if waivers_file else "none",
+        "Unverified": str(unverified),
+        "REST.API": ("available" if rest_api["available"] else f"none: {rest_api['detail']}") if rest_api else "not detected",
         "Suite.version": document.get("suite_version") or "",
         "Run.id": document.get("run_id") or "",
         "Generated.at": document["generated_at"],

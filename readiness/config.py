@@ -21,7 +21,7 @@ from dotenv.parser import parse_stream
 from .errors import ConfigError, read_input_file
 from .server_facts import ServerFacts, read_server_facts
 from .targets import Target, read_targets
-from .waivers import Waiver, read_waivers
+from .waivers import Attestation, Waiver, read_exceptions
 
 # The public interface: other tools drive the suite through exactly these names.
 SETTING_NAMES = (
@@ -168,6 +168,7 @@ class Settings:
     change_ticket: str | None
     waivers_file: Path | None = None
     waivers: tuple[Waiver, ...] = ()
+    attestations: tuple[Attestation, ...] = ()  # the same file's manual checks (G7)
     ticket_url: str | None = None  # the change ticket's address, from READINESS_TICKET_URL
     time_limit: float = 900.0  # seconds the whole run may take (READINESS_TIME_LIMIT)
     origins: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -318,6 +319,7 @@ class _Reader:
         if proxy:
             secrets += _proxy_secrets(proxy, self.where("CRM_PROXY"))
         waivers_file = self.path("READINESS_WAIVERS_FILE")
+        waivers, attestations = read_exceptions(waivers_file) if waivers_file else ((), ())
         change_ticket = self.lookup("CHANGE_TICKET")
         targets_file = self.path("RIVA_TARGETS_FILE")
         targets = read_targets(targets_file, self.lookup) if targets_file else ()
@@ -339,7 +341,8 @@ class _Reader:
             mode=self.mode(),
             change_ticket=change_ticket,
             waivers_file=waivers_file,
-            waivers=read_waivers(waivers_file) if waivers_file else (),
+            waivers=waivers,
+            attestations=attestations,
             ticket_url=self.ticket_url(change_ticket),
             browser=self.browser(),  # before origins: its lookups record where they came from
             time_limit=self.number("READINESS_TIME_LIMIT", 900.0, 1, 86400, float),

@@ -5,6 +5,8 @@ headroom factor of sessions, each signed in as the connection user and repeating
 of reads. First an idle baseline (one session alone), then the load. Every request goes through the
 suite's CrmSession (time limit, redaction) in read-only mode, and the probe is bounded twice: no
 request starts after READINESS_LOAD_SECONDS, nor beyond READINESS_LOAD_MAX_REQUESTS.
+On a server without the REST API, each session signs in through the web login and loads the list
+pages of the synced modules instead: the pages the Riva host would load there.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from .errors import AuthenticationFailed, CrmError, CrmTimeout
 from .http import CrmSession, ExchangeLog
 from .outcome import Outcome
 from .redaction import Redactor
+from .roles import MODULES
+from .weblogin import HOME_TITLE, sign_in as web_sign_in
 
 # The datatypes a sync cycle reads changes of, in this order, when they are configured; then users.
 SYNC_MODELS = ("Contact", "Lead", "Meeting", "Call", "Task")
@@ -75,6 +79,7 @@ class LoadResult:
     loaded_s: float
     stopped_by: str  # "time" or "request cap"
     failures: list[dict] = field(default_factory=list)  # a few failed exchanges, redacted
+    web: bool = False  # True: the web pages, on a server without the REST API
 
     def stats(self, *phases: str) -> PhaseStats:
         chosen = [s for s in self.samples if s.phase in phases]
@@ -170,12 +175,39 @@ def sync_mix(datatypes: tuple[str, ...]) -> list[Operation]:
     return mix
 
 
+class WebClient:
+    """One Riva-like session on the web pages (no REST API): signed in once, then list pages of the modules."""
+
+    def __init__(self, session: CrmSession, base: str, user: Credentials):
+        self.session, self.base, self.user = session, base, user
+
+    def sign_in(self) -> None:
+        result = web_sign_in(self.session, self.base, self.user.username, self.user.password.reveal(), sign_out=False)
+        if not result.accepted:
+            raise AuthenticationFailed(f"the web login refused {self.user.username}: {result.message}")
+        if result.home_title != HOME_TITLE:
+            raise CrmError(f"signed in, but the home page did not open ('{result.home_title}')")
+
+    def page(self, path: str) -> None:
+        response = self.session.get(f"{self.base}/{path}", allow_redirects=False)
+        if response.status_code != 200:  # a redirect is the login page: the session was lost
+            raise CrmError(f"HTTP {response.status_code} for {path}", status=response.status_code)
+        response.content  # noqa: B018 (read the whole page, as a browser would)
+
+
+def web_mix(datatypes: tuple[str, ...]) -> list[Operation]:
+    """One sync cycle on the web pages: the list page of each synced module, then the users."""
+    modules = [MODULES[model] for model in SYNC_MODELS if model in datatypes] + ["Users"]
+    return [(f"page {module}", (lambda path: lambda web: web.page(path))(f"index.php?module={module}&action=index"))
+            for module in modules]
+
+
 def _changes(model: str) -> Callable[[CrmApi], object]:
     return lambda api: list(islice(
         api.list(model, fields=("id", "name", "date_modified"), order="date_modified DESC", page_size=PAGE), PAGE))
 
 
-def probe(settings: Settings, user: Credentials, redactor: Redactor) -> LoadResult:
+def probe(settings: Settings, user: Credentials, redactor: Redactor, *, web: bool = False) -> LoadResult:
     """An idle baseline by one session, then every session at once; bounded by the budget.
 
     Sign-ins are measured apart: their failures count, their latency is neither idle nor load."""
@@ -186,9 +218,11 @@ def probe(settings: Settings, user: Credentials, redactor: Redactor) -> LoadResu
     password = user.password.reveal()
     client_secret = settings.client_secret.reveal() if settings.client_secret else None
 
-    def new_api() -> CrmApi:
+    def new_api() -> CrmApi | WebClient:
         session = _ProbeSession(budget, timeout=settings.timeout, verify=settings.tls_verify, proxy=settings.proxy,
                                 read_only=True, log=log)  # the probe only reads, whatever READINESS_MODE says
+        if web:
+            return WebClient(session, settings.crm.base, user)
         return CrmApi(session, settings.crm.base, username=user.username, password=password,
                       client_id=settings.client_id, client_secret=client_secret)
 
@@ -220,7 +254,8 @@ def probe(settings: Settings, user: Credentials, redactor: Redactor) -> LoadResu
         if n == 0 or run(api, SIGN_IN, [sign_in]):  # the first session signed in for the baseline
             run(api, LOADED, _endless(mix, n))  # each starts at another point of the mix, as Riva's threads drift
 
-    mix, sign_in = sync_mix(settings.datatypes), ("sign in", CrmApi.me)
+    mix, sign_in = ((web_mix(settings.datatypes), ("sign in", WebClient.sign_in)) if web
+                    else (sync_mix(settings.datatypes), ("sign in", CrmApi.me)))
     loaded_s, stopped_by = 0.0, FIRST_SIGN_IN_FAILED
     try:
         run(apis[0], SIGN_IN, [sign_in])
@@ -240,7 +275,7 @@ def probe(settings: Settings, user: Credentials, redactor: Redactor) -> LoadResu
             api.session.close()
     return LoadResult(sessions, settings.threads, limits, sorted(samples, key=lambda s: s.started_s), budget.sent,
                       time.monotonic() - started, loaded_s, budget.stopped_by or stopped_by,
-                      [e.as_dict() for e in log.since(0)])
+                      [e.as_dict() for e in log.since(0)], web)
 
 
 def _endless(mix: list[Operation], offset: int):
@@ -289,6 +324,8 @@ def judge(result: LoadResult) -> Outcome:
     load = (f"{result.sessions} concurrent sessions ({result.threads} Riva threads x {limits.headroom:g} headroom), "
             f"{loaded.requests} requests in {result.loaded_s:.1f} s ({result.throughput:.0f}/s), "
             f"p95 {loaded.p95:.0f} ms (idle {idle.p95:.0f} ms), stopped by the {result.stopped_by}")
+    if result.web:
+        load += " (on the web pages of the synced modules: this server has no REST API)"
     if problems:
         return Outcome.fail(f"the server did not sustain {load}: {'; '.join(problems)} — {'; '.join(fixes)}")
     return Outcome.ok(f"the server sustained {load}, with no errors or time-outs")

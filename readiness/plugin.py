@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import allure
 import pytest
 
-from . import __version__, allure_files, interrupts
+from . import __version__, allure_files, interrupts, rest_api
 from .catalogue import REQUIREMENTS, STEPS, Requirement
 from .config import Settings, load_settings
 from .connection_info import ConnectionSheet
@@ -29,9 +29,10 @@ from .outcome import Outcome
 from .redaction import Redactor
 from .run import ReadinessRun, new_run_id
 from .server_info import ServerInfo
-from .target_users import target_table
-from .verdict import ERROR, SKIPPED, Finding, configuration_error, decide, findings_from_outcomes, not_covered, report, summary_lines, write_json
-from .waivers import WaiverBook, today_utc, waived_message
+from .target_users import role_names, target_facts, target_table
+from .verdict import (ERROR, GO, INCOMPLETE, SKIPPED, UNVERIFIED, UNVERIFIED_WORD, Finding, configuration_error, decide,
+                      findings_from_outcomes, not_covered, report, summary_lines, write_json)
+from .waivers import AttestationBook, WaiverBook, attested_message, today_utc, waived_message
 
 _REQUIREMENT_TAG = re.compile(r"^R\d+\.\d+$")
 _FINDINGS = "readiness.findings"
@@ -47,40 +48,57 @@ class CheckFailed(AssertionError):
 
 
 class CheckRecorder:
-    """What a scenario concluded; steps hand it Outcomes from the domain library."""
+    """What a scenario concluded; steps hand it Outcomes from the domain library.
 
-    def __init__(self, requirement: Requirement, redactor: Redactor, waivers: WaiverBook | None = None):
+    A scenario whose outcomes include one that could not be verified (and none that failed unwaived) is
+    shown skipped with "UNVERIFIED: …" (or "ATTESTED: …" where an attestation covers it), a waived one with
+    "WAIVED: …"; the controller decides each finding's status from the same outcomes."""
+
+    def __init__(self, requirement: Requirement, redactor: Redactor, waivers: WaiverBook | None = None,
+                 attestations: AttestationBook | None = None):
         self.requirement = requirement
         self.redactor = redactor
         self.waivers = waivers
+        self.attestations = attestations
         self.outcomes: list[Outcome] = []
         self.facts: dict[str, object] = {}
         self.waived = False
+        self.deferred = False  # skipped on its outcomes: the controller makes the findings from them
 
     def expect(self, outcome: Outcome) -> Outcome:
         return self.expect_all([outcome])[0]
 
     def expect_all(self, outcomes: list[Outcome]) -> list[Outcome]:
         self.outcomes.extend(outcomes)
-        if outcomes and not any(o.verifiable for o in outcomes):
-            pytest.skip(self.redactor.text("; ".join(o.message for o in outcomes)))
+        rid = self.requirement.id
         failed = [o for o in outcomes if not o.passed and o.verifiable]
-        if failed and self.waivers:
-            covered = [(o, self.waivers.active(self.requirement.id, o.subject)) for o in failed]
-            if all(waiver for _, waiver in covered):
-                # Shown as skipped with the waiver's words (Allure, JUnit); the controller records `waived`.
-                self.waived = True
-                allure.dynamic.tag("waived")
-                pytest.skip(self.redactor.text(waived_message(
-                    [(f"{self.requirement.id} {o.message}", waiver) for o, waiver in covered])))
-        if failed:
+        unverifiable = [o for o in outcomes if not o.verifiable]
+        waived = [(o, self.waivers.active(rid, o.subject)) for o in failed] if failed and self.waivers else []
+        if failed and not (waived and all(w for _, w in waived)):
             advisory = "[advisory] " if all(o.advisory for o in failed) else ""
-            raise CheckFailed(self.redactor.text(f"{self.requirement.id} {advisory}" + "; ".join(o.message for o in failed)))
+            raise CheckFailed(self.redactor.text(f"{rid} {advisory}" + "; ".join(o.message for o in failed)))
+        if unverifiable:
+            self.deferred = True
+            attested = [(o, self.attestations.active(rid, o.subject) if self.attestations else None) for o in unverifiable]
+            if all(a for _, a in attested):
+                allure.dynamic.tag("attested")
+                pytest.skip(self.redactor.text(attested_message([(f"{rid} {_about(o)}", a) for o, a in attested])))
+            allure.dynamic.tag("unverified")
+            pytest.skip(self.redactor.text(f"{UNVERIFIED_WORD} {rid} " + "; ".join(_about(o) for o in unverifiable)))
+        if failed:
+            # Shown as skipped with the waiver's words (Allure, JUnit); the controller records `waived`.
+            self.waived = self.deferred = True
+            allure.dynamic.tag("waived")
+            pytest.skip(self.redactor.text(waived_message([(f"{rid} {o.message}", waiver) for o, waiver in waived])))
         return outcomes
 
     def note(self, **facts) -> None:
         """Facts for the run's summary (version, edition, ...), carried to the controller."""
         self.facts.update(facts)
+
+
+def _about(outcome: Outcome) -> str:
+    return f"[{outcome.subject}] {outcome.message}" if outcome.subject else outcome.message
 
 
 @dataclass
@@ -212,9 +230,42 @@ def check(request, readiness_run) -> CheckRecorder:
     if requirement is None:
         raise ReadinessError(f"{request.node.name} has no requirement tag (e.g. @R1.1)")
     state = request.config.stash[STATE]
-    recorder = CheckRecorder(requirement, readiness_run.redactor, WaiverBook(state.settings.waivers, state.waiver_day))
+    recorder = CheckRecorder(requirement, readiness_run.redactor, WaiverBook(state.settings.waivers, state.waiver_day),
+                             AttestationBook(state.settings.attestations, state.waiver_day, _roles_in(readiness_run)))
     request.node.stash[RECORDER] = recorder
     return recorder
+
+
+def _roles_in(run: ReadinessRun):
+    """subject -> the role names of the target user it is (read once, only if an attestation names a subject)."""
+    known: list[dict] = []
+
+    def names(subject: str | None) -> list[str]:
+        if not known:
+            try:
+                known.append(target_facts(run))
+            except ReadinessError:
+                known.append({})
+        return role_names(known[0], subject)
+
+    return names
+
+
+@pytest.fixture(autouse=True)
+def _without_rest_api(request, readiness_run):
+    """On a server without the REST API, R1.5 does not apply and the checks that need the API are unverified,
+    each with its manual check; detected once per process."""
+    requirement = requirement_of(request.node)
+    if requirement is None or requirement.id not in ("R1.5", *rest_api.NEEDS_API):
+        return
+    presence = readiness_run.rest_api
+    recorder = request.getfixturevalue("check")
+    recorder.note(rest_api=presence.fact())
+    if presence.available:
+        return
+    if requirement.id == "R1.5":
+        pytest.skip(rest_api.not_applicable(presence))
+    recorder.expect_all(rest_api.manual_checks(requirement.id, readiness_run.settings, presence))
 
 
 @pytest.fixture
@@ -285,11 +336,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 def _findings(requirement: Requirement, report, call, recorder: CheckRecorder | None) -> list[Finding]:
     outcomes = recorder.outcomes if recorder else []
-    if report.skipped and recorder and recorder.waived:
-        return findings_from_outcomes(requirement, outcomes)  # failed as found; the controller applies the waiver
+    if report.skipped and recorder and recorder.deferred:
+        return findings_from_outcomes(requirement, outcomes)  # as found; the controller applies waivers, attestations
     if report.skipped:
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-        return [Finding.of(requirement, SKIPPED, reason.removeprefix("Skipped: "))]
+        reason = reason.removeprefix("Skipped: ")
+        if reason.startswith(UNVERIFIED_WORD):
+            return [Finding.of(requirement, UNVERIFIED, reason.removeprefix(UNVERIFIED_WORD).strip())]
+        return [Finding.of(requirement, SKIPPED, reason)]
     excinfo = call.excinfo
     if excinfo is None:
         if not outcomes:
@@ -335,6 +389,9 @@ class VerdictKeeper:
         settings = state.settings
         findings = [Finding(**{**f.__dict__, "message": state.redactor.text(f.message)}) for f in state.findings]
         findings, waivers = WaiverBook(settings.waivers, state.waiver_day).apply(findings)
+        targets = state.facts.get("target_users") or {}
+        findings, attestations = AttestationBook(settings.attestations, state.waiver_day,
+                                                 lambda subject: role_names(targets, subject)).apply(findings)
         implemented = implemented_requirements(state.features_dir)
         interrupted = state.interrupted or (
             f"the run did not complete (pytest exit status {int(exitstatus)})"
@@ -345,24 +402,28 @@ class VerdictKeeper:
             verdict, findings, crm_url=settings.crm.base, version=state.facts.get("version"),
             edition=state.facts.get("edition"), mode=settings.mode, run_id=state.run_id,
             change_ticket=settings.change_ticket, suite_version=__version__, not_covered=not_covered(implemented),
-            waivers=[{**w, "justification": state.redactor.text(w["justification"])} for w in waivers])
+            waivers=[{**w, "justification": state.redactor.text(w["justification"])} for w in waivers],
+            attestations=[{**a, "explanation": state.redactor.text(a["explanation"])} for a in attestations],
+            rest_api=state.facts.get("rest_api"))
         write_json(state.reports_dir / "readiness.json", state.document)
         sheet = _write_connection_sheet(state, findings)
         _write_target_table(state, findings)
         _verdict_to_junit(session.config, state.document)
         _verdict_to_allure(session.config, state, sheet)
-        # An interrupted run keeps pytest's own code (2); otherwise 0 means GO and nothing else does.
+        # An interrupted run keeps pytest's own code (2); otherwise 0 GO, 1 NO-GO, 101 INCOMPLETE.
         session.exitstatus = pytest.ExitCode.INTERRUPTED if state.interrupted else verdict.exit_code
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         document = self.state.document
         if document is None:
             return
-        go = document["verdict"] == "GO"
+        word = document["verdict"]
         terminalreporter.section("Riva readiness", sep="=", bold=True)
         for line in summary_lines(document):
             verdict_line = line.startswith("VERDICT")
-            terminalreporter.write_line(line, bold=verdict_line, green=verdict_line and go, red=verdict_line and not go)
+            terminalreporter.write_line(line, bold=verdict_line, green=verdict_line and word == GO,
+                                        yellow=verdict_line and word == INCOMPLETE,
+                                        red=verdict_line and word not in (GO, INCOMPLETE))
         reports = self.state.reports_dir
         terminalreporter.write_line(f"Evidence: {reports / 'readiness.json'}, {reports / 'connection-sheet.md'}")
 
@@ -391,6 +452,9 @@ def _verdict_to_junit(config: pytest.Config, document: dict) -> None:
         xml.add_global_property("readiness_change_ticket", document["change_ticket"])
     for state in ("applied", "expired", "unused"):
         xml.add_global_property(f"readiness_waivers_{state}", sum(w["state"] == state for w in document["waivers"]))
+        xml.add_global_property(f"readiness_attestations_{state}",
+                                sum(a["state"] == state for a in document["attestations"]))
+    xml.add_global_property("readiness_unverified", sum(c["status"] == UNVERIFIED for c in document["checks"]))
 
 
 def _verdict_to_allure(config: pytest.Config, state: RunState, sheet: str) -> None:
@@ -404,7 +468,8 @@ def _verdict_to_allure(config: pytest.Config, state: RunState, sheet: str) -> No
         Path(results),
         environment_values=allure_files.environment(
             document, connection_user=settings.username, targets=len(settings.targets),
-            waivers_file=settings.waivers_file.name if settings.waivers_file else None),
+            waivers_file=settings.waivers_file.name if settings.waivers_file else None,
+            rest_api=document.get("rest_api")),
         executor_info=allure_files.executor(os.environ, name, state.run_id),
         category_list=allure_files.categories(config.rootpath))
     text = allure.attachment_type.TEXT

@@ -18,6 +18,8 @@ from .targets import Target
 from .users import CrmUser, Directory, list_users
 from .http import CrmSession, ExchangeLog
 from .redaction import Redactor
+from .rest_api import RestApi
+from .rest_api import detect as detect_rest_api
 from .server_info import ServerInfo, detect
 
 
@@ -60,6 +62,11 @@ class ReadinessRun:
         """As the Riva connection user; without usable credentials only /version can answer."""
         user = self.settings.connection_user
         return self.api_as(user) if user else CrmApi(self.session(), self.settings.crm.base)
+
+    @cached_property
+    def rest_api(self) -> RestApi:
+        """Whether this server has the REST API at all (detected once per process, without signing in)."""
+        return detect_rest_api(CrmApi(self.session(), self.settings.crm.base))
 
     @cached_property
     def server(self) -> ServerInfo:

@@ -17,8 +17,9 @@ from .weblogin import ABOUT_PAGE, LOGOUT_PAGE, read_page, sign_in
 
 # [assumed] host names of the hosted services (1crm-api.md section 7).
 HOSTED_DOMAINS = (".1crmcloud.com", ".infoathand.com")
+# [source] the About page: "1CRM 8.7.7 Enterprise Edition", or info@hand's "info@hand Version 7.1.3".
 _ABOUT_VERSION = re.compile(
-    r"(?P<product>1CRM|info@hand)\s+(?P<version>\d+(?:\.\d+){1,3}(?:-\d+)?)(?:\s+(?P<edition>\w+)\s+Edition)?",
+    r"(?P<product>1CRM|info@hand)\s+(?:Version\s+)?(?P<version>\d+(?:\.\d+){1,3}(?:-\d+)?)(?:\s+(?P<edition>\w+)\s+Edition)?",
     re.IGNORECASE,
 )
 # A version as servers write it: "8.7.7", "8.7.7-318" (a build number), "info@hand 6.0.2", "v9.0".

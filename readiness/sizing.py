@@ -19,14 +19,27 @@ LONGEST_KEEP_ALIVE_S = 5  # Apache's default; 2-5 s is the usual advice for busy
 _FIX_UNKNOWN = f"run {COLLECTOR} as a user who can read the web server's configuration, or fill the value in"
 
 
+HOSTED = "does not apply: a hosted service, whose operator sizes the server (R2.3 applies to on-premise servers only)"
+
+
 def skip_reason(hosted: bool, rules: SizingRules) -> str | None:
-    """Why R2.3 does not apply to this run, or None when it does."""
+    """Why R2.3 is not judged in this run, or None when it is."""
     if hosted:
-        return "a hosted service: its operator sizes the server (R2.3 applies to on-premise servers only)"
+        return HOSTED
     if rules.facts is None:
         return (f"no server facts: run {COLLECTOR} on the CRM host and set READINESS_SERVER_FACTS to the file it "
                 "writes")
     return None
+
+
+def without_facts(settings: Settings) -> Outcome:
+    """On-premise without the CRM host's facts: R2.3 applies but cannot be decided; what to check there by hand."""
+    rules, needed = settings.sizing, settings.load_sessions + settings.sizing.interactive_users
+    return Outcome.not_verifiable(
+        f"{skip_reason(False, rules)} — or check by hand on the CRM host: MaxRequestWorkers (PHP-FPM: "
+        f"pm.max_children) x the average PHP worker memory + {rules.margin_percent}% fits in RAM - "
+        f"{rules.reserve_mb} MB; MaxRequestWorkers is at least {needed}; ServerLimit covers MaxRequestWorkers; "
+        f"KeepAliveTimeout is at most {LONGEST_KEEP_ALIVE_S} s; OPcache is on")
 
 
 def judge(settings: Settings) -> list[Outcome]:

@@ -53,6 +53,15 @@ def target_facts(run: ReadinessRun) -> dict[str, dict[str, str]]:
 TABLE_CHECKS = ("R4.2", "R4.3", "R4.4", "R4.5")
 
 
+def role_names(facts: dict[str, dict[str, str]], subject: str | None) -> list[str]:
+    """The roles of the target user a mailbox matched (from target_facts): what else its findings go by,
+    so an attestation for role 'Sales' covers its holders."""
+    fact = next((f for mailbox, f in facts.items() if subject and mailbox.lower() == subject.strip().lower()), None)
+    if not fact or fact["roles"].startswith("("):
+        return []
+    return [name.strip() for name in fact["roles"].split(",") if name.strip()]
+
+
 def target_table(facts: dict[str, dict[str, str]], statuses: dict[tuple[str, str], str]) -> str:
     """The per-target evidence as CSV: mailbox, CRM user, status, roles and the verdict of each check."""
     out = io.StringIO()
@@ -72,8 +81,12 @@ def role_rights(run: ReadinessRun) -> list[Outcome]:
     try:
         all_roles = run.roles
     except (AccessDenied, NotFound) as exc:
-        return [Outcome.not_verifiable(f"not verifiable through the API: roles cannot be read ({exc}); the probes "
-                                       "of R4.4 are the evidence for the probe users")]
+        modules = ", ".join(roles.MODULES.get(m, m) for m in run.settings.datatypes)
+        return [Outcome.not_verifiable(
+            f"not verifiable through the API: roles cannot be read ({exc}); the probes of R4.4 are the evidence for "
+            f"the probe users only — check by hand: in 1CRM, Admin → User Management, note the roles of the user of "
+            f"{t.email} (and of its teams), then Admin → Roles → each of them: {modules} allow Access (Enabled), "
+            "View, List, Edit, Delete, Import and Export", subject=t.email) for t, _ in pairs]
     return [roles.judge(t.email, user, roles.roles_of(user, all_roles), run.settings.datatypes) for t, user in pairs]
 
 
@@ -83,14 +96,21 @@ class ProbeUser:
     user: CrmUser | None  # None: the address matches no CRM user Riva can act as
 
 
-def probe_users(run: ReadinessRun) -> list[ProbeUser] | str:
-    """The targets with credentials, or why none can be probed."""
-    if run.settings.read_only:
-        return "read-only mode: no probe record is created"
-    wanted = [t for t in run.settings.targets if t.is_probe_user]
+def probe_users(run: ReadinessRun) -> list[ProbeUser] | Outcome:
+    """The targets with credentials, or why none can be probed: this run cannot decide R4.4 and R4.5,
+    so the Outcome is not verifiable and names what to check by hand."""
+    s = run.settings
+    modules = ", ".join(roles.MODULES.get(m, m) for m in s.datatypes)
+    by_hand = (f"check by hand: sign in to 1CRM in a browser as one or two target users, create, open, modify and "
+               f"delete a record of each of {modules}; each record shows that user as Assigned to, Created by and "
+               "Modified by")
+    if s.read_only:
+        return Outcome.not_verifiable(f"read-only mode: no probe record is created — run again without "
+                                      f"READINESS_MODE=read-only, or {by_hand}")
+    wanted = [t for t in s.targets if t.is_probe_user]
     if not wanted:
-        return ("no probe users: give one or two rows of the target list a password_env column (Riva recommends "
-                "two test users)")
+        return Outcome.not_verifiable(f"no probe users: give one or two rows of the target list a password_env column "
+                                      f"(Riva recommends two test users), or {by_hand}")
     matched = dict((t.email, user) for t, user in run.matched_targets())
     return [ProbeUser(t, matched.get(t.email)) for t in wanted]
 

@@ -1,7 +1,12 @@
 """From outcomes to findings to one verdict (G6), and the files that carry it.
 
-GO only when every implemented requirement was evaluated and no blocking finding failed or
-errored. Advisory findings never change the verdict.
+Three kinds of "not passed": `failed` (the server is not ready), `error` (the check could not run)
+and `unverified` (the check ran, but this server or this run gives it no way to decide; the message
+says why and what to check by hand). `skipped` is only for what does not apply.
+
+NO-GO when a blocking finding failed or errored (or the run was partial or interrupted);
+INCOMPLETE when none did but a blocking finding is `unverified` (not attested); GO otherwise.
+Advisory findings never change the verdict.
 """
 
 from __future__ import annotations
@@ -15,6 +20,11 @@ from .catalogue import REQUIREMENTS, STEPS, Requirement
 from .outcome import Outcome
 
 PASSED, FAILED, SKIPPED, WAIVED, ERROR = "passed", "failed", "skipped", "waived", "error"
+UNVERIFIED, ATTESTED = "unverified", "attested"
+GO, NO_GO, INCOMPLETE = "GO", "NO-GO", "INCOMPLETE"
+EXIT_CODES = {GO: 0, NO_GO: 1, INCOMPLETE: 101}
+# The words a skipped scenario's message starts with, for JUnit readers and Allure's categories.
+UNVERIFIED_WORD, ATTESTED_WORD = "UNVERIFIED:", "ATTESTED:"
 
 
 @dataclass(frozen=True)
@@ -39,10 +49,14 @@ class Finding:
     def stops_go_live(self) -> bool:
         return self.blocking and self.status in (FAILED, ERROR)
 
+    @property
+    def leaves_incomplete(self) -> bool:
+        return self.blocking and self.status == UNVERIFIED
+
 
 def findings_from_outcomes(requirement: Requirement, outcomes: list[Outcome]) -> list[Finding]:
     """One finding per subject: failed if any outcome failed (blocking unless all failures are advisory),
-    skipped if none could be verified, passed otherwise."""
+    else unverified if any outcome could not be verified (a part not verified is not passed), else passed."""
     by_subject: dict[str | None, list[Outcome]] = {}
     for outcome in outcomes:
         by_subject.setdefault(outcome.subject, []).append(outcome)
@@ -52,11 +66,11 @@ def findings_from_outcomes(requirement: Requirement, outcomes: list[Outcome]) ->
         unverifiable = [o for o in group if not o.verifiable]
         if failed:
             status, shown = FAILED, failed
-        elif len(unverifiable) == len(group):
-            status, shown = SKIPPED, unverifiable
+        elif unverifiable:
+            status, shown = UNVERIFIED, unverifiable
         else:
             status, shown = PASSED, group
-        blocking = requirement.blocking and (not failed or any(not o.advisory for o in failed))
+        blocking = requirement.blocking and (status == PASSED or any(not o.advisory for o in shown))
         findings.append(Finding.of(requirement, status, "; ".join(o.message for o in shown), blocking=blocking,
                                    subject=subject))
     return findings
@@ -64,21 +78,21 @@ def findings_from_outcomes(requirement: Requirement, outcomes: list[Outcome]) ->
 
 @dataclass(frozen=True)
 class Verdict:
-    go: bool
+    word: str  # GO, NO-GO or INCOMPLETE
     reasons: tuple[str, ...]
 
     @property
-    def word(self) -> str:
-        return "GO" if self.go else "NO-GO"
+    def go(self) -> bool:
+        return self.word == GO
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.go else 1
+        return EXIT_CODES[self.word]
 
 
 def decide(findings: list[Finding], not_evaluated: list[str] = (), interrupted: str | None = None,
            cleanup_problems: list[str] = ()) -> Verdict:
-    reasons = _blocking_reasons(findings)
+    reasons = _blocking_reasons(findings, lambda f: f.stops_go_live)
     if interrupted:
         reasons.insert(0, interrupted)
     reasons += [f"cleanup: {problem}" for problem in cleanup_problems]
@@ -86,14 +100,16 @@ def decide(findings: list[Finding], not_evaluated: list[str] = (), interrupted: 
         reasons.append("no requirement was evaluated")
     if not_evaluated:
         reasons.append(f"partial run: {', '.join(not_evaluated)} not evaluated")
-    return Verdict(not reasons, tuple(reasons))
+    unverified = _blocking_reasons(findings, lambda f: f.leaves_incomplete)
+    word = NO_GO if reasons else INCOMPLETE if unverified else GO
+    return Verdict(word, tuple(reasons + unverified))  # NO-GO still names what was not verified
 
 
-def _blocking_reasons(findings: list[Finding]) -> list[str]:
+def _blocking_reasons(findings: list[Finding], counts) -> list[str]:
     """One reason per requirement and status, counting subjects: short even with thousands of targets."""
     grouped: dict[tuple[str, str], list[Finding]] = {}
     for finding in findings:
-        if finding.stops_go_live:
+        if counts(finding):
             grouped.setdefault((finding.id, finding.status), []).append(finding)
     reasons = []
     for (rid, status), group in grouped.items():
@@ -110,6 +126,9 @@ def _blocking_reasons(findings: list[Finding]) -> list[str]:
 def not_covered(implemented: set[str]) -> list[str]:
     """Catalogue requirements this version of the suite has no scenario for (said, never hidden)."""
     return [rid for rid in REQUIREMENTS if rid not in implemented]
+
+
+SHOWN_STATUSES = (FAILED, ERROR, UNVERIFIED, WAIVED, ATTESTED, SKIPPED, PASSED)
 
 
 def _now() -> str:
@@ -139,6 +158,8 @@ def report(verdict: Verdict, findings: list[Finding], **meta) -> dict:
         "not_covered": meta.get("not_covered", []),
         "checks": [asdict(f) for f in checks],
         "waivers": meta.get("waivers", []),  # every waiver of the file: state applied, expired or unused
+        "attestations": meta.get("attestations", []),  # every attestation of the file, with its state
+        "rest_api": meta.get("rest_api"),  # None where not detected; else {"available": bool, "detail": str}
     }
 
 
@@ -153,16 +174,19 @@ def summary_lines(document: dict) -> list[str]:
     """The short terminal summary, by step; plain ASCII so any Windows console shows it."""
     lines = [f"CRM {document['crm_url']} | {document.get('version') or 'version unknown'} "
              f"{document.get('edition') or ''} | mode {document['mode']}".replace("  ", " ")]
+    rest_api = document.get("rest_api")
+    if rest_api and not rest_api["available"]:
+        lines.append(f"NO REST API: {rest_api['detail']}")
     checks = document["checks"]
     for step, title in STEPS.items():
         mine = [c for c in checks if c["step"] == step]
         if not mine:
             continue
-        counts = [(sum(c["status"] == status for c in mine), status) for status in (FAILED, ERROR, WAIVED, SKIPPED, PASSED)]
+        counts = [(sum(c["status"] == status for c in mine), status) for status in SHOWN_STATUSES]
         tally = ", ".join(f"{n} {status}" for n, status in counts if n)
         lines.append(f"Step {step}  {title:<40} {tally}")
         for check in mine:
-            if check["status"] in (FAILED, ERROR, WAIVED):
+            if check["status"] in (FAILED, ERROR, UNVERIFIED, WAIVED, ATTESTED):
                 kind = "blocking" if check["blocking"] else "advisory"
                 subject = f" [{check['subject']}]" if check["subject"] else ""
                 lines.append(f"    {check['status'].upper()} ({kind}) {check['id']}{subject}: {check['message']}")
@@ -170,6 +194,12 @@ def summary_lines(document: dict) -> list[str]:
         subject = f" [{waiver['subject']}]" if waiver["subject"] else ""
         lines.append(f"Waiver {waiver['state']}: {waiver['requirement']}{subject} ({waiver['ticket']}, until "
                      f"{waiver['expires']}) - {waiver['note']}")
+    for entry in document.get("attestations", []):
+        subject = f" [{entry['subject']}]" if entry["subject"] else ""
+        ticket = f", ticket {entry['ticket']}" if entry.get("ticket") else ""
+        lines.append(f"Attestation {entry['state']}: {entry['requirement']}{subject} (by {entry['attested_by']}, "
+                     f"checked {entry['date']}, until {entry['expires']}{ticket}) - {entry['explanation']} - "
+                     f"{entry['note']}")
     if document.get("not_covered"):
         lines.append(f"Not covered by this suite version: {', '.join(document['not_covered'])}")
     reasons = f" - {'; '.join(document['reasons'])}" if document["reasons"] else ""

@@ -1,6 +1,6 @@
-"""Waivers (G5): an approved exception turns a failed check into `waived`, with its reasons on record.
+"""Waivers (G5) and attestations (G7): the change board's exceptions and the admin's manual checks, on record.
 
-The file (READINESS_WAIVERS_FILE) is YAML:
+The file (READINESS_WAIVERS_FILE) is YAML with one or both lists:
 
     waivers:
       - requirement: R1.2                 # a catalogue ID
@@ -9,18 +9,30 @@ The file (READINESS_WAIVERS_FILE) is YAML:
         approved_by: J. Smith (change board)
         ticket: CHG-1234
         expires: 2026-12-31               # valid through the end of that day, UTC
+    attestations:
+      - requirement: R4.3
+        subject: Sales                    # optional: a target address or a role name
+        explanation: Admin > Roles > Sales checked: Contacts, Leads, ... allow Access, Edit, Delete, Import, Export
+        attested_by: M. Jones (CRM administrator)
+        date: 2026-11-30                  # when it was checked by hand
+        expires: 2027-02-28
+        ticket: CHG-1234                  # optional
 
 Rules a change board can rely on:
 - A waiver covers a `failed` check only. An `error` means the check could not run: nothing was
   judged, so there is nothing to waive.
-- An expired waiver counts as no waiver; the report says it was ignored.
+- An attestation covers an `unverified` check only (the suite had no way to decide, a person
+  checked it by hand); never a `failed` or an `error` one.
+- An expired waiver or attestation counts as none; the report says it was ignored.
 - The file is parsed strictly before any request: an unknown key, an unknown requirement, a
-  missing field, a date that is not YYYY-MM-DD, or a duplicate stops the run, naming the entry.
+  missing field, a date that is not YYYY-MM-DD, a value still holding the <placeholder> of
+  `python -m readiness attest`, or a duplicate stops the run, naming the entry, its line and the field.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -29,11 +41,15 @@ import yaml
 
 from .catalogue import REQUIREMENTS
 from .errors import ConfigError, read_input_file
-from .verdict import ERROR, FAILED, PASSED, WAIVED, Finding
+from .verdict import ATTESTED, ERROR, FAILED, PASSED, UNVERIFIED, WAIVED, Finding
 
 FIELDS = ("requirement", "subject", "justification", "approved_by", "ticket", "expires")
 REQUIRED = ("requirement", "justification", "approved_by", "ticket", "expires")
+ATTESTATION_FIELDS = ("requirement", "subject", "explanation", "attested_by", "date", "expires", "ticket")
+ATTESTATION_REQUIRED = ("requirement", "explanation", "attested_by", "date", "expires")
+_DATES = ("expires", "date")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PLACEHOLDER = re.compile(r"^<.*>$", re.S)  # what `python -m readiness attest` leaves to fill in
 
 APPLIED, EXPIRED, UNUSED = "applied", "expired", "unused"
 
@@ -64,6 +80,36 @@ class Waiver:
         return f"{self.requirement}{f' [{self.subject}]' if self.subject else ''}"
 
 
+@dataclass(frozen=True)
+class Attestation:
+    """A person checked by hand what the suite could not verify on this server."""
+
+    requirement: str
+    explanation: str
+    attested_by: str
+    date: date
+    expires: date
+    subject: str | None = None  # a target address or a role name
+    ticket: str | None = None
+    line: int = 0
+
+    def covers(self, requirement: str, names: Iterable[str | None]) -> bool:
+        """`names`: the finding's subject and what else it goes by (the roles of a target address)."""
+        return self.requirement == requirement and (self.subject is None or any(_same(self.subject, n) for n in names))
+
+    def expired_on(self, day: date) -> bool:
+        return day > self.expires
+
+    def describe(self) -> str:
+        ticket = f", ticket {self.ticket}" if self.ticket else ""
+        return (f"{self.explanation} (attested by {self.attested_by}, checked on {self.date.isoformat()}{ticket}, "
+                f"valid until {self.expires.isoformat()} UTC)")
+
+    @property
+    def label(self) -> str:
+        return f"{self.requirement}{f' [{self.subject}]' if self.subject else ''}"
+
+
 def _same(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a.strip().lower() == b.strip().lower()
 
@@ -74,9 +120,32 @@ def today_utc(now: datetime | None = None) -> date:
 
 # -- reading the file --------------------------------------------------------------------------
 
+_LISTS = ("waivers", "attestations")
+
+
+@dataclass(frozen=True)
+class _Kind:
+    word: str  # in messages: "waiver #2 (line 7)"
+    fields: tuple[str, ...]
+    required: tuple[str, ...]
+    make: Callable
+
+
+_WAIVER = _Kind("waiver", FIELDS, REQUIRED, Waiver)
+_ATTESTATION = _Kind("attestation", ATTESTATION_FIELDS, ATTESTATION_REQUIRED, Attestation)
+
 
 def read_waivers(path: Path) -> tuple[Waiver, ...]:
-    """Parses and validates the whole file; raises ConfigError naming the entry and the field."""
+    """The file's waivers; raises ConfigError naming the entry and the field."""
+    return read_exceptions(path)[0]
+
+
+def read_attestations(path: Path, today: date | None = None) -> tuple[Attestation, ...]:
+    return read_exceptions(path, today)[1]
+
+
+def read_exceptions(path: Path, today: date | None = None) -> tuple[tuple[Waiver, ...], tuple[Attestation, ...]]:
+    """Parses and validates the whole file: (waivers, attestations)."""
     text = read_input_file(path)
     try:
         # Nodes, not Python objects: each value keeps its line and its text exactly as written,
@@ -86,28 +155,37 @@ def read_waivers(path: Path) -> tuple[Waiver, ...]:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc}) — "
-                          "see the README, section Waivers, for the format") from None
+                          "see the README, sections Waivers and Attestations, for the format") from None
     if root is None:
-        raise ConfigError(f"{path}: the file is empty — write 'waivers: []' for none, or list waivers under 'waivers:'")
-    top = _mapping(root, f"{path}:{root.start_mark.line + 1}: the file", "a mapping with one key, waivers")
-    if set(top) != {"waivers"}:
-        unknown = ", ".join(sorted(set(top) - {"waivers"})) or "nothing"
-        raise ConfigError(f"{path}:{root.start_mark.line + 1}: expected one top-level key 'waivers' (found {unknown}) — "
-                          "list the waivers under 'waivers:'")
-    entries = top["waivers"][1]
+        raise ConfigError(f"{path}: the file is empty — write 'waivers: []' for none, or list waivers under 'waivers:' "
+                          "and attestations under 'attestations:'")
+    top = _mapping(root, f"{path}:{root.start_mark.line + 1}: the file", "a mapping with the keys waivers and/or attestations")
+    if not top or set(top) - set(_LISTS):
+        unknown = ", ".join(sorted(set(top) - set(_LISTS))) or "nothing"
+        raise ConfigError(f"{path}:{root.start_mark.line + 1}: expected the top-level keys 'waivers' and/or "
+                          f"'attestations' (found {unknown}) — list the entries under 'waivers:' or 'attestations:'")
+    today = today or today_utc()
+    waivers = _entries(path, top, "waivers", _WAIVER, today)
+    return waivers, _entries(path, top, "attestations", _ATTESTATION, today)
+
+
+def _entries(path: Path, top: dict, key: str, kind: _Kind, today: date) -> tuple:
+    if key not in top:
+        return ()
+    entries = top[key][1]
     if not isinstance(entries, yaml.SequenceNode):
-        raise ConfigError(f"{path}:{entries.start_mark.line + 1}: 'waivers' must be a list of entries (- requirement: …)")
-    waivers: list[Waiver] = []
+        raise ConfigError(f"{path}:{entries.start_mark.line + 1}: '{key}' must be a list of entries (- requirement: …)")
+    result = []
     seen: dict[tuple[str, str | None], int] = {}
     for index, node in enumerate(entries.value, start=1):
-        waiver = _entry(path, index, node)
-        key = (waiver.requirement, waiver.subject.lower() if waiver.subject else None)
-        if key in seen:
-            raise ConfigError(f"{path}:{waiver.line}: waiver #{index} (line {waiver.line}) duplicates waiver #{seen[key]} "
-                              f"for {waiver.label} — keep one entry per requirement and subject")
-        seen[key] = index
-        waivers.append(waiver)
-    return tuple(waivers)
+        entry = _entry(path, index, node, kind, today)
+        key_ = (entry.requirement, entry.subject.lower() if entry.subject else None)
+        if key_ in seen:
+            raise ConfigError(f"{path}:{entry.line}: {kind.word} #{index} (line {entry.line}) duplicates {kind.word} "
+                              f"#{seen[key_]} for {entry.label} — keep one entry per requirement and subject")
+        seen[key_] = index
+        result.append(entry)
+    return tuple(result)
 
 
 def _mapping(node, what: str, expected: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
@@ -123,24 +201,25 @@ def _mapping(node, what: str, expected: str) -> dict[str, tuple[yaml.Node, yaml.
     return result
 
 
-def _entry(path: Path, index: int, node) -> Waiver:
+def _entry(path: Path, index: int, node, kind: _Kind, today: date):
     line = node.start_mark.line + 1
-    entry = f"{path}:{line}: waiver #{index} (line {line})"
-    fields = _mapping(node, entry, f"a mapping of {', '.join(FIELDS)}")
+    entry = f"{path}:{line}: {kind.word} #{index} (line {line})"
+    fields = _mapping(node, entry, f"a mapping of {', '.join(kind.fields)}")
     for key, (key_node, _) in fields.items():
-        if key not in FIELDS:
-            raise ConfigError(f"{path}:{key_node.start_mark.line + 1}: waiver #{index} (line {line}): unknown field "
-                              f"'{key}' — the fields are {', '.join(FIELDS)}")
+        if key not in kind.fields:
+            raise ConfigError(f"{path}:{key_node.start_mark.line + 1}: {kind.word} #{index} (line {line}): unknown field "
+                              f"'{key}' — the fields are {', '.join(kind.fields)}")
     values: dict[str, object] = {}
-    for name in FIELDS:
+    for name in kind.fields:
         if name not in fields:
-            if name in REQUIRED:
-                raise ConfigError(f"{entry}: field '{name}' is missing — every waiver needs {', '.join(REQUIRED)}")
+            if name in kind.required:
+                raise ConfigError(f"{entry}: field '{name}' is missing — every {kind.word} needs "
+                                  f"{', '.join(kind.required)}")
             continue
         value_node = fields[name][1]
-        where = f"{path}:{value_node.start_mark.line + 1}: waiver #{index} (line {line}): field '{name}'"
+        where = f"{path}:{value_node.start_mark.line + 1}: {kind.word} #{index} (line {line}): field '{name}'"
         text = _text(value_node, where)
-        if name == "expires":
+        if name in _DATES:
             values[name] = _date(text, where)
         elif name == "requirement":
             if text not in REQUIREMENTS:
@@ -149,7 +228,15 @@ def _entry(path: Path, index: int, node) -> Waiver:
             values[name] = text
         else:
             values[name] = text
-    return Waiver(line=line, **values)
+    if "date" in values:  # an attestation: checked by hand on a day that has come, before it expires
+        where = f"{path}:{fields['date'][1].start_mark.line + 1}: {kind.word} #{index} (line {line}): field 'date'"
+        if values["date"] > today:
+            raise ConfigError(f"{where}: {values['date'].isoformat()} is in the future — write the day the check was "
+                              "done by hand")
+        if values["date"] > values["expires"]:
+            raise ConfigError(f"{where}: {values['date'].isoformat()} is after its expiry "
+                              f"{values['expires'].isoformat()} — check 'date' and 'expires'")
+    return kind.make(line=line, **values)
 
 
 def _text(node, where: str) -> str:
@@ -158,6 +245,8 @@ def _text(node, where: str) -> str:
     text = node.value.strip()
     if not text:
         raise ConfigError(f"{where}: is empty — write a value")
+    if _PLACEHOLDER.match(text):
+        raise ConfigError(f"{where}: still holds the placeholder {text} — write the real value")
     return text
 
 
@@ -230,3 +319,67 @@ class WaiverBook:
 def waived_message(waivers: list[tuple[str, Waiver]]) -> str:
     """The skip reason of a waived scenario: the word Allure categories and JUnit readers look for."""
     return "WAIVED: " + "; ".join(f"{what} - {w.describe()}" for what, w in waivers)
+
+
+@dataclass(frozen=True)
+class AttestationBook:
+    """The run's attestations as of one UTC day; `aliases(subject)` gives what else a subject goes by
+    (the roles of a target user), so an attestation for role 'Sales' covers the targets holding it."""
+
+    attestations: tuple[Attestation, ...]
+    day: date
+    aliases: Callable[[str | None], Iterable[str]] = lambda subject: ()
+
+    def find(self, requirement: str, subject: str | None) -> Attestation | None:
+        """The most specific attestation: the subject's own, then one of its aliases, then a general one."""
+        names = [subject, *self.aliases(subject)]
+        matching = [a for a in self.attestations if a.covers(requirement, names)]
+        matching.sort(key=lambda a: 2 if a.subject is None else 0 if _same(a.subject, subject) else 1)
+        return matching[0] if matching else None
+
+    def active(self, requirement: str, subject: str | None) -> Attestation | None:
+        found = self.find(requirement, subject)
+        return found if found and not found.expired_on(self.day) else None
+
+    def apply(self, findings: list[Finding]) -> tuple[list[Finding], list[dict]]:
+        """Unverified findings an active attestation covers become `attested`; returns them and the ledger."""
+        notes: dict[Attestation, list[str]] = {a: [] for a in self.attestations}
+        used: set[Attestation] = set()
+        result = []
+        for finding in findings:
+            found = self.find(finding.id, finding.subject)
+            if found is None:
+                result.append(finding)
+                continue
+            who = f"{finding.id}{f' [{finding.subject}]' if finding.subject else ''}"
+            if found.expired_on(self.day):
+                if finding.status == UNVERIFIED:
+                    finding = replace(finding, message=f"{finding.message} (attestation expired on "
+                                                       f"{found.expires.isoformat()}: not applied)")
+            elif finding.status == UNVERIFIED:
+                finding = replace(finding, status=ATTESTED, message=f"{finding.message} - ATTESTED: {found.describe()}")
+                used.add(found)
+                notes[found].append(f"attests {who}")
+            elif finding.status in (FAILED, WAIVED, ERROR):
+                notes[found].append(f"{who} {'failed' if finding.status == WAIVED else finding.status}: an attestation "
+                                    "covers unverified checks only (a waiver is for a failed check)")
+            elif finding.status == PASSED:
+                notes[found].append(f"{who} passed")
+            result.append(finding)
+        ledger = []
+        for entry in self.attestations:
+            state = EXPIRED if entry.expired_on(self.day) else APPLIED if entry in used else UNUSED
+            note = {
+                EXPIRED: f"expired on {entry.expires.isoformat()}: ignored, counts as no attestation",
+                APPLIED: "; ".join(notes[entry]),
+                UNUSED: "; ".join(notes[entry]) or "no unverified finding of this run matches it",
+            }[state]
+            values = {k: v for k, v in asdict(entry).items() if k != "line"}
+            ledger.append({**values, "date": entry.date.isoformat(), "expires": entry.expires.isoformat(),
+                           "state": state, "note": note})
+        return result, ledger
+
+
+def attested_message(attestations: list[tuple[str, Attestation]]) -> str:
+    """The skip reason of an attested scenario (JUnit, Allure)."""
+    return "ATTESTED: " + "; ".join(f"{what} - {a.describe()}" for what, a in attestations)

@@ -36,4 +36,5 @@ def api_sign_in(connection_credentials, readiness_run):
 
 @when("someone signs in with a random user name that no account has", target_fixture="outcome")
 def unknown_user_sign_in(crm, readiness_run):
-    return access.unknown_user_refused(crm, readiness_run.session(), readiness_run.api_as)
+    return access.unknown_user_refused(crm, readiness_run.session(), readiness_run.api_as,
+                                       rest_api=readiness_run.rest_api.available)

@@ -1,6 +1,5 @@
 """Step 4: prepare the target users."""
 
-import pytest
 from pytest_bdd import given, scenarios, then, when
 
 from readiness import target_users
@@ -27,10 +26,10 @@ def read_roles(readiness_run):
 
 
 @given("the probe users from the target list", target_fixture="probe_users")
-def probe_users(readiness_run):
+def probe_users(readiness_run, check):
     users = target_users.probe_users(readiness_run)
-    if isinstance(users, str):
-        pytest.skip(users)
+    if not isinstance(users, list):
+        check.expect(users)  # not verifiable in this run: unverified, with the check to do by hand
     return users
 
 

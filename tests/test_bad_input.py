@@ -41,6 +41,11 @@ CASES = {
         {"w.yml": "waivers:\n  - requirement: R1.2\n    justification: internal CA\n    approved_by: CISO\n"
                   "    ticket: CHG-1\n    expires: 2026-02-30\n"},
         {"READINESS_WAIVERS_FILE": "{w.yml}"}, r"w\.yml:6: .*'2026-02-30' is not a date — write YYYY-MM-DD"),
+    "attestation left unfilled": (
+        {"w.yml": "attestations:\n  - requirement: R4.3\n    explanation: <what you checked by hand>\n"
+                  "    attested_by: M. Jones\n    date: 2026-01-05\n    expires: 2026-12-31\n"},
+        {"READINESS_WAIVERS_FILE": "{w.yml}"},
+        r"w\.yml:3: attestation #1 \(line 2\): field 'explanation': still holds the placeholder"),
 }
 
 

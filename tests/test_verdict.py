@@ -72,3 +72,59 @@ def test_waived_findings_and_every_waiver_show_in_the_summary():
     assert "    WAIVED (blocking) R1.1: refused - WAIVED: firewall opens on go-live day" in lines
     assert "Waiver expired: R1.2 (CHG-1, until 2020-01-31) - expired on 2020-01-31: ignored, counts as no waiver" in lines
     assert lines[-1] == "VERDICT: GO" and document["waivers"] == [waiver]
+
+
+# -- unverified, attested and INCOMPLETE ---------------------------------------------------------
+
+R43, R35 = REQUIREMENTS["R4.3"], REQUIREMENTS["R3.5"]
+
+
+def test_an_outcome_that_cannot_be_verified_makes_its_subject_unverified_even_beside_a_pass():
+    findings = findings_from_outcomes(R43, [
+        Outcome.ok("role Sales allows everything", subject="a@x.org"),
+        Outcome.not_verifiable("rights of role 'Support' not readable (403): check Admin → Roles → Support",
+                               subject="a@x.org"),
+        Outcome.ok("role Sales allows everything", subject="b@x.org")])
+    assert [(f.subject, f.status, f.blocking) for f in findings] == [("a@x.org", "unverified", True),
+                                                                      ("b@x.org", "passed", True)]
+    assert findings[0].message == "rights of role 'Support' not readable (403): check Admin → Roles → Support"
+
+
+def test_an_unverified_blocking_requirement_is_incomplete_with_exit_code_101():
+    unverified = Finding.of(R43, "unverified", "roles not readable", subject="a@x.org")
+    verdict = decide([Finding.of(R11, "passed", "ok"), unverified])
+    assert (verdict.word, verdict.exit_code, verdict.go) == ("INCOMPLETE", 101, False)
+    assert verdict.reasons == ("R4.3 unverified (a@x.org)",)
+
+
+def test_a_failure_wins_over_unverified_and_the_reasons_still_name_both():
+    verdict = decide([Finding.of(R11, "error", "timeout"), Finding.of(R43, "unverified", "roles not readable")])
+    assert (verdict.word, verdict.exit_code) == ("NO-GO", 1)
+    assert verdict.reasons == ("R1.1 error", "R4.3 unverified")
+
+
+def test_advisory_unverified_and_attested_findings_leave_the_run_go():
+    advisory = findings_from_outcomes(R35, [Outcome.not_verifiable("no password expiry field")])
+    assert [(f.status, f.blocking) for f in advisory] == [("unverified", False)]
+    attested = Finding.of(R43, "attested", "roles not readable - ATTESTED: checked by hand")
+    verdict = decide([*advisory, attested])
+    assert (verdict.word, verdict.exit_code) == ("GO", 0)
+
+
+def test_the_summary_shows_unverified_attested_and_a_server_without_the_rest_api():
+    findings = [Finding.of(R43, "unverified", "not verifiable: this server has no REST API: in 1CRM, Admin → Roles",
+                           subject="a@x.org"), Finding.of(R11, "attested", "x - ATTESTED: y")]
+    attestation = {"requirement": "R1.1", "subject": None, "explanation": "checked from the Riva host",
+                   "attested_by": "M. Jones", "date": "2026-11-30", "expires": "2027-01-31", "ticket": "CHG-9",
+                   "state": "applied", "note": "attests R1.1"}
+    document = report(decide(findings), findings, crm_url="https://crm", mode="full", attestations=[attestation],
+                      rest_api={"available": False, "detail": "no /api.php on this server"})
+    lines = summary_lines(document)
+    assert lines[1] == "NO REST API: no /api.php on this server"
+    assert "    UNVERIFIED (blocking) R4.3 [a@x.org]: not verifiable: this server has no REST API: in 1CRM, Admin → Roles" \
+        in lines
+    assert "    ATTESTED (blocking) R1.1: x - ATTESTED: y" in lines
+    assert ("Attestation applied: R1.1 (by M. Jones, checked 2026-11-30, until 2027-01-31, ticket CHG-9) - checked "
+            "from the Riva host - attests R1.1") in lines
+    assert lines[-1] == "VERDICT: INCOMPLETE - R4.3 unverified (a@x.org)"
+    assert document["verdict"] == "INCOMPLETE" and document["attestations"] == [attestation]

@@ -91,8 +91,9 @@ def test_duplicates_are_refused_even_when_the_subject_differs_only_in_case(tmp_p
     "text, expected",
     [
         ("waivers:\n  - requirement: [R1.4\n", r"waivers.yml:\d+: not valid YAML"),
-        ("- requirement: R1.4\n", r":1: the file must be a mapping with one key, waivers"),
-        ("waiver:\n" + ENTRY, r":1: expected one top-level key 'waivers' \(found waiver\)"),
+        ("- requirement: R1.4\n", r":1: the file must be a mapping with the keys waivers and/or attestations"),
+        ("waiver:\n" + ENTRY, r":1: expected the top-level keys 'waivers' and/or 'attestations' \(found waiver\)"),
+        ("{}\n", r":1: expected the top-level keys 'waivers' and/or 'attestations' \(found nothing\)"),
         ("waivers:\n  requirement: R1.4\n", r":2: 'waivers' must be a list"),
         ("waivers:\n  - R1.4\n", r":2: waiver #1 \(line 2\) must be a mapping"),
     ],

@@ -1,0 +1,105 @@
+"""Does this server have the REST API? And what to check by hand where it has none.
+
+Riva does not need the REST API (1crm-api.md section 0): it supports every edition and info@hand
+5.3.3+, which predate or lack it. The suite uses the API only to inspect users, roles and records,
+so on a server without it those checks are `unverified`, each with the manual check that decides it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .client import CrmApi
+from .config import Settings
+from .errors import ApiNotAvailable, AuthenticationFailed, CrmError, NotFound, UnexpectedReply
+from .outcome import Outcome
+from .roles import MODULES
+
+# The requirements that read the CRM through the API (R1.5 itself does not apply without one).
+NEEDS_API = ("R3.1", "R3.2", "R3.3", "R3.4", "R3.5", "R4.2", "R4.3", "R4.4", "R4.5")
+RIGHTS = "Access (Enabled), View, List, Edit, Delete, Import and Export"
+
+
+@dataclass(frozen=True)
+class RestApi:
+    available: bool
+    detail: str  # how it was found, or why it is taken to be missing
+
+    def fact(self) -> dict:
+        return {"available": self.available, "detail": self.detail}
+
+
+def detect(api: CrmApi) -> RestApi:
+    """Once per run, without signing in. Only a clear sign says "no API": 403 on /version (an edition without
+    it), or no api.php at all (404 or a page that is not the API's JSON) on /version and on /me. A network
+    fault or a server error says nothing about it: the API checks then run and report what they meet."""
+    try:
+        api.version()
+        return RestApi(True, f"GET {api.root}/version answers")
+    except ApiNotAvailable as exc:
+        return RestApi(False, f"GET {api.root}/version answers HTTP {exc.status}, as every API call of an edition "
+                              "without the REST API does (1CRM Startup)")
+    except (NotFound, UnexpectedReply) as first:
+        version_problem = f"HTTP {first.status}" if first.status else str(first)
+    except CrmError:
+        return RestApi(True, "not established (GET /api.php/version did not answer); the API checks say what they meet")
+    try:
+        CrmApi(api.session, api.root.removesuffix("/api.php")).me()  # no credentials: the real API says 401
+    except (AuthenticationFailed, ApiNotAvailable):
+        return RestApi(True, f"{api.root} answers (GET /me asks for a sign-in; /version gave {version_problem})")
+    except (NotFound, UnexpectedReply) as exc:
+        return RestApi(False, f"no {api.root} on this server (GET /version: {version_problem}, GET /me: HTTP "
+                              f"{exc.status}): info@hand before 8, or an edition without the REST API")
+    except CrmError:
+        pass  # 403 or another API error: an API is there
+    return RestApi(True, f"{api.root} answers")
+
+
+def not_applicable(presence: RestApi) -> str:
+    """R1.5's skip reason on a server without the API."""
+    return (f"does not apply: this server has no REST API ({presence.detail}). Riva does not need it (it supports "
+            "every edition and info@hand 5.3.3+); the suite's checks that read users, roles and records through "
+            "it are unverified, each with the check to do by hand")
+
+
+def manual_checks(requirement: str, settings: Settings, presence: RestApi) -> list[Outcome]:
+    """The unverified outcomes of an API-based requirement on a server without the API: what to check by hand."""
+    why = "not verifiable: this server has no REST API"
+    user = settings.username or "the connection user"
+    targets = settings.targets
+    where = settings.targets_file.name if settings.targets_file else "the target list"
+    modules = ", ".join(MODULES.get(m, m) for m in settings.datatypes)
+    admin = f"in 1CRM, Admin → User Management, open {user}"
+    account = {
+        "R3.1": f"{admin}: its Status is Active, and it is neither a group user nor a portal-only user",
+        "R3.2": f"{admin}: it is an Administrator (user type Administrator / 'Is Administrator' ticked)",
+        "R3.3": f"sign in to 1CRM as {user}: Admin → User Management lists every user of {where} "
+                f"({len(targets)} mailboxes)",
+        "R3.4": f"{user} must be none of the {len(targets)} mailboxes of {where}: a dedicated service account",
+        "R3.5": f"{admin}: its password does not expire (Admin → Password Management: no expiry for this user)",
+    }
+    if requirement in account:
+        return [Outcome.not_verifiable(f"{why}: {account[requirement]}", advisory=requirement in ("R3.4", "R3.5"))]
+    if requirement == "R4.2":
+        return [Outcome.not_verifiable(
+            f"{why}: in 1CRM, Admin → User Management, search for {t.email}: exactly one user has it as primary "
+            "e-mail (not only as another e-mail), that user's Status is Active, and it is neither a group nor a "
+            "portal-only user", subject=t.email) for t in targets] or [Outcome.not_verifiable(f"{why} (no target list, "
+                                                                                             "see R4.1)")]
+    if requirement == "R4.3":
+        return [Outcome.not_verifiable(
+            f"{why}: in 1CRM, Admin → User Management, open the user of {t.email} and note its roles (and those of its "
+            f"teams); then Admin → Roles → each of those roles: {modules} allow {RIGHTS}", subject=t.email)
+            for t in targets] or [Outcome.not_verifiable(f"{why} (no target list, see R4.1)")]
+    probes = [t for t in targets if t.is_probe_user] or list(targets[:2])
+    if requirement == "R4.4":
+        return [Outcome.not_verifiable(
+            f"{why}: sign in to 1CRM in a browser as the user of {t.email} and create, open, modify and delete a "
+            f"record of each of {modules}", subject=t.email) for t in probes] or \
+            [Outcome.not_verifiable(f"{why} (no target list, see R4.1)")]
+    if requirement == "R4.5":
+        return [Outcome.not_verifiable(
+            f"{why}: the records made by hand for R4.4 as the user of {t.email} show that user as Assigned to, "
+            "Created by and Modified by", subject=t.email) for t in probes] or \
+            [Outcome.not_verifiable(f"{why} (no target list, see R4.1)")]
+    raise KeyError(f"{requirement} does not use the REST API")
