@@ -65,6 +65,8 @@ def create_app(ctx: ServerContext) -> Flask:
                 return html_response(IT_WORKS_PAGE)
             return html_response(NOT_FOUND_PAGE, 404)
         if is_api():
+            if not preset.api_php:
+                return html_response(NOT_FOUND_PAGE, 404)  # info@hand before 8: no api.php; the web server's page
             if not preset.api_available:
                 # [assumed] body; 403 on every API call of a Startup edition is known
                 return jsonify({"message": "The REST API is not available in this edition"}), 403

@@ -45,6 +45,7 @@ class Preset:
     edition: str = "enterprise"  # "startup" editions have no REST API
     version_hidden: bool = False  # /api.php/version 404 and an About page without a version
     product: str = "1CRM"  # the name on the About page (releases before 7 were called info@hand)
+    api_php: bool = True  # False: no /api.php at all (info@hand before 8): the web server's 404 page
     # --- API authentication --------------------------------------------------------------------
     oauth_client: bool = True  # a private API client (password grant) is registered
     basic_auth: bool = False  # 1CRM's default: HTTP Basic disabled
@@ -78,6 +79,9 @@ class Preset:
     queue_wait: float = 5.0  # seconds a request waits for a worker before it is refused with 503
     service_ms: int = 0  # how long each request holds its worker
     cpu_cores: int = 0  # > 0: service times stretch when more requests than cores are served at once
+    # --- the CRM host's facts that env() writes for R2.3 (tools/collect-server-facts.sh's format) --
+    ram_mb: int = 16384  # room for max_request_workers Apache children of worker_rss_mb each, and the reserve
+    worker_rss_mb: float = 40.0
 
     @property
     def api_available(self) -> bool:
@@ -125,6 +129,14 @@ _ALL = [
         "startup-edition",
         "1CRM Startup edition: the REST API does not exist, every API call answers 403.",
         edition="startup",
+    ),
+    _variant(
+        "infoathand-7",
+        "An on-premise info@hand 7.1.3, before the REST API: no /api.php at all (404); the About page says "
+        "'info@hand Version 7.1.3'.",
+        version="7.1.3",
+        product="info@hand",
+        api_php=False,
     ),
     _variant(
         "non-tls-refused",
@@ -315,6 +327,11 @@ _ALL = [
         bulk_targets=1993,
         targets=HEALTHY.targets + ("nobody.here@example.com", "g.green@example.org", "dana.dormant@example.com",
                                    "henry.hill@example.com", "shared.mailbox@example.com"),
+    ),
+    _variant(
+        "no-probe-users",
+        "No target has a password: the probes of R4.4 and R4.5 cannot run (unverified, INCOMPLETE).",
+        probe_users=(),
     ),
     _variant(
         "probe-password-wrong",

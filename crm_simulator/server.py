@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 import tempfile
@@ -273,7 +274,28 @@ class Simulator:
             values["CRM_CA_BUNDLE"] = self.ca_bundle
         if self.preset.targets:
             values.update(self._targets_file())
+        values["READINESS_SERVER_FACTS"] = self._server_facts_file()
         return values
+
+    def _server_facts_file(self) -> str:
+        """What tools/collect-server-facts.sh would write on this server's host: a prefork Apache whose
+        MaxRequestWorkers is the preset's worker ceiling, mod_php children of the preset's size, OPcache on."""
+        self._require_running()
+        p = self.preset
+        facts = {
+            "schema": "riva-readiness-server-facts/1", "collected_at": "2026-12-01T08:00:00Z",
+            "hostname": f"simulator-{p.name}", "ram_mb": p.ram_mb, "swap_mb": 2048, "swap_used_mb": 0,
+            "web_server": "Apache/2.4.62 (Debian)", "mpm": "prefork", "max_request_workers": p.max_request_workers,
+            "server_limit": p.max_request_workers, "threads_per_child": 1, "keep_alive": True,
+            "keep_alive_timeout_s": 3, "php_handler": "mod_php", "php_fpm_max_children": None,
+            "worker_process": "apache2", "worker_count": min(p.max_request_workers, 12),
+            "worker_rss_avg_mb": p.worker_rss_mb, "worker_rss_p95_mb": round(p.worker_rss_mb * 1.4, 1),
+            "php_memory_limit_mb": 256, "opcache": True,
+            "unavailable": {"php_fpm_max_children": "PHP does not run under PHP-FPM here"},
+        }
+        path = self._tmpdir / "server-facts.json"
+        path.write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
+        return str(path)
 
     def _targets_file(self) -> dict[str, str]:
         """Writes the preset's targets file; probe users' passwords go in PROBE_<USER>_PASSWORD variables."""

@@ -202,7 +202,9 @@ def index_php():
            '<a href="index.php?module=Users&amp;action=Logout">Log Out</a></p>')
     if module == "Home" and action == "About":
         text = preset.product
-        if not preset.version_hidden:
+        if not preset.version_hidden and preset.product == "info@hand":
+            text += f" Version {preset.version}"  # [source] info@hand prints "info@hand Version 7.1.3"
+        elif not preset.version_hidden:
             text += f" {preset.version} {preset.edition_label}"
         return html_response(html_page("1CRM: About", f'<h1>About</h1>\n<p id="version">{html.escape(text)}</p>\n{nav}'))
     if module in ("", "Home") and action in ("", "index"):

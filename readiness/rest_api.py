@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .client import CrmApi
 from .config import Settings
-from .errors import ApiNotAvailable, AuthenticationFailed, CrmError, NotFound, UnexpectedReply
+from .errors import ApiNotAvailable, AuthenticationFailed, CrmError, NonTlsRefused, NotFound, UnexpectedReply
 from .outcome import Outcome
 from .roles import MODULES
 
@@ -39,10 +39,12 @@ def detect(api: CrmApi) -> RestApi:
     except ApiNotAvailable as exc:
         return RestApi(False, f"GET {api.root}/version answers HTTP {exc.status}, as every API call of an edition "
                               "without the REST API does (1CRM Startup)")
+    except NonTlsRefused:
+        return RestApi(True, f"{api.root} refuses calls over plain http (see R1.5)")
     except (NotFound, UnexpectedReply) as first:
         version_problem = f"HTTP {first.status}" if first.status else str(first)
-    except CrmError:
-        return RestApi(True, "not established (GET /api.php/version did not answer); the API checks say what they meet")
+    except CrmError as exc:
+        return RestApi(True, f"not established (GET /api.php/version: {exc}); the API checks say what they meet")
     try:
         CrmApi(api.session, api.root.removesuffix("/api.php")).me()  # no credentials: the real API says 401
     except (AuthenticationFailed, ApiNotAvailable):
