@@ -7,6 +7,7 @@ so on a server without it those checks are `unverified`, each with the manual ch
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .client import CrmApi
@@ -42,6 +43,8 @@ def detect(api: CrmApi) -> RestApi:
     except NonTlsRefused:
         return RestApi(True, f"{api.root} refuses calls over plain http (see R1.5)")
     except (NotFound, UnexpectedReply) as first:
+        if _server_fault(first):
+            return RestApi(True, f"not established (GET /api.php/version: {first}); the API checks say what they meet")
         version_problem = f"HTTP {first.status}" if first.status else str(first)
     except CrmError as exc:
         return RestApi(True, f"not established (GET /api.php/version: {exc}); the API checks say what they meet")
@@ -50,11 +53,21 @@ def detect(api: CrmApi) -> RestApi:
     except (AuthenticationFailed, ApiNotAvailable):
         return RestApi(True, f"{api.root} answers (GET /me asks for a sign-in; /version gave {version_problem})")
     except (NotFound, UnexpectedReply) as exc:
+        if _server_fault(exc):
+            return RestApi(True, f"not established (GET /api.php/me: {exc}); the API checks say what they meet")
         return RestApi(False, f"no {api.root} on this server (GET /version: {version_problem}, GET /me: HTTP "
                               f"{exc.status}): info@hand before 8, or an edition without the REST API")
     except CrmError:
         pass  # 403 or another API error: an API is there
     return RestApi(True, f"{api.root} answers")
+
+
+_PHP_ERROR = re.compile(r"\b(Fatal|Parse) error\b")  # [assumed] PHP's own error page: api.php is there, and fails
+
+
+def _server_fault(exc: CrmError) -> bool:
+    """An error page (5xx, or PHP's fatal error) says nothing about whether api.php is missing."""
+    return (exc.status or 0) >= 500 or bool(_PHP_ERROR.search(str(exc)))
 
 
 def not_applicable(presence: RestApi) -> str:

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from readiness.__main__ import PROJECT_ROOT
-from report_tools import browse, distinct_pixel_bytes, embedded_files, require_report_generator, visible_text
+from report_tools import (browse, distinct_pixel_bytes, embedded_files, report_generator_available,
+                          require_report_generator, visible_text)
 
 pytestmark = pytest.mark.slow
 
@@ -88,7 +89,8 @@ def test_an_approved_waiver_turns_a_blocking_failure_into_waived_and_the_run_int
     assert {"name": "tag", "value": "waived"} in result["labels"]
     assert result["links"] == [{"type": "link", "url": "https://jira.example.com/browse/CHG-1234", "name": "Change CHG-1234"}]
     categories = json.loads((run.reports_dir / "allure-results" / "categories.json").read_text(encoding="utf-8"))
-    assert [c["name"] for c in categories] == ["CRM not ready", "Suite or network error", "Waived", "Not checked"]
+    assert [c["name"] for c in categories] == ["CRM not ready", "Suite or network error", "Waived", "Unverified",
+                                               "Attested", "Not checked"]
     [skipped] = [c.find("skipped") for c in junit(run).iter("testcase") if "r14" in c.get("name")]
     assert skipped.get("message").startswith("WAIVED: R1.4")
     assert junit_properties(run)["readiness_waivers_applied"] == "1"
@@ -124,10 +126,57 @@ def test_a_malformed_waiver_file_stops_the_run_before_any_request(suite, tmp_pat
     assert run.report["verdict"] == "NO-GO" and run.report["reasons"][0].startswith("configuration:")
 
 
+# -- attestations ----------------------------------------------------------------------------------
+
+ATTESTATIONS = """\
+attestations:
+  - requirement: R4.3
+    explanation: Admin > User Management shows alice.archer and bob.baker with role Sales only; Admin > Roles > Sales allows Access, View, List, Edit, Delete, Import and Export on every synced module
+    attested_by: M. Jones (CRM administrator)
+    date: 2026-01-05
+    expires: 2099-12-31
+    ticket: CHG-1234
+  - requirement: R4.4
+    explanation: probed by hand last year
+    attested_by: M. Jones (CRM administrator)
+    date: 2020-01-05
+    expires: 2020-01-31
+"""
+
+
+def test_an_attestation_turns_an_unverified_check_into_attested_and_the_run_into_go(suite, tmp_path):
+    run = suite("roles-not-readable", READINESS_WAIVERS_FILE=waivers_file(tmp_path, ATTESTATIONS))
+    assert (run.exit_code, run.report["verdict"], run.report["reasons"]) == (0, "GO", []), run.output
+    for address in ("alice.archer@example.com", "bob.baker@example.com"):
+        finding = run.check("R4.3", address)
+        assert (finding["status"], finding["blocking"]) == ("attested", True)
+        assert "roles cannot be read" in finding["message"]
+        for fact in ("ATTESTED: Admin > User Management shows", "attested by M. Jones (CRM administrator)",
+                     "checked on 2026-01-05", "ticket CHG-1234", "valid until 2099-12-31 UTC"):
+            assert fact in finding["message"], fact
+    applied, expired = run.report["attestations"]
+    assert (applied["state"], applied["attested_by"], applied["date"]) == ("applied", "M. Jones (CRM administrator)",
+                                                                           "2026-01-05")
+    assert expired["state"] == "expired" and "counts as no attestation" in expired["note"]
+    assert run.check("R4.4", "alice.archer@example.com")["status"] == "passed"  # an expired one changes nothing
+    assert "Attestation applied: R4.3 (by M. Jones (CRM administrator), checked 2026-01-05, until 2099-12-31, " \
+           "ticket CHG-1234) - Admin > User Management shows" in run.output
+    assert "Attestation expired: R4.4" in run.output
+    [skipped] = [c.find("skipped") for c in junit(run).iter("testcase") if "r43" in c.get("name")]
+    assert skipped.get("message").startswith("ATTESTED: R4.3 [alice.archer@example.com] not verifiable through the API")
+    properties = junit_properties(run)
+    assert (properties["readiness_attestations_applied"], properties["readiness_attestations_expired"]) == ("1", "1")
+    result = allure_result(run, "R4.3")
+    assert result["status"] == "skipped" and "ATTESTED: R4.3" in result["statusDetails"]["message"]
+    assert {"name": "tag", "value": "attested"} in result["labels"]
+    assert environment_properties(run)["Attestations"] == "waivers.yml (1 applied, 1 expired, 0 unused)"
+
+
 # -- one verdict everywhere ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("preset, verdict, exit_code", [("healthy", "GO", 0), ("human-check", "NO-GO", 1)])
+@pytest.mark.parametrize("preset, verdict, exit_code", [("healthy", "GO", 0), ("human-check", "NO-GO", 1),
+                                                        ("roles-not-readable", "INCOMPLETE", 101)])
 def test_the_same_verdict_in_every_output(suite, preset, verdict, exit_code):
     run = suite(preset, CHANGE_TICKET="CHG-77")
     crm = run.report["crm_url"]
@@ -139,6 +188,15 @@ def test_the_same_verdict_in_every_output(suite, preset, verdict, exit_code):
     assert properties["readiness_reasons"] == "; ".join(run.report["reasons"])
     environment = environment_properties(run)
     assert environment["Verdict"] == verdict and environment["CRM.address"] == crm
+    if verdict == "INCOMPLETE":  # the reason, and the scenario skipped as UNVERIFIED in JUnit and Allure
+        assert run.report["reasons"] == ["R4.3 unverified for 2 targets"]
+        assert f"VERDICT: INCOMPLETE - R4.3 unverified for 2 targets" in run.output
+        assert "    UNVERIFIED (blocking) R4.3 [alice.archer@example.com]: not verifiable through the API" in run.output
+        assert properties["readiness_unverified"] == "2" and environment["Unverified"] == "2"
+        [skipped] = [c.find("skipped") for c in junit(run).iter("testcase") if "r43" in c.get("name")]
+        assert skipped.get("message").startswith("UNVERIFIED: R4.3 [alice.archer@example.com] not verifiable")
+        r43 = allure_result(run, "R4.3")
+        assert r43["status"] == "skipped" and {"name": "tag", "value": "unverified"} in r43["labels"]
     assert environment["Connection.user"] == "riva_svc" and environment["Run.id"] == run.report["run_id"]
     name = f"Riva readiness: {verdict} for {crm} (CHG-77)"
     executor = json.loads((run.reports_dir / "allure-results" / "executor.json").read_text(encoding="utf-8"))
@@ -152,6 +210,12 @@ def test_the_same_verdict_in_every_output(suite, preset, verdict, exit_code):
             ("story", "R1.1 The CRM address accepts connections from this host"), ("severity", "blocker")} <= labels
     assert [s["name"].split(" ")[0] for s in result["steps"]] == ["Given", "When", "Then"]  # Gherkin steps as steps
     assert result["links"] == [{"type": "issue", "url": "CHG-77", "name": "Change CHG-77"}]  # no READINESS_TICKET_URL
+    if report_generator_available():  # the sixth output: the HTML report's title
+        done = subprocess.run([sys.executable, "-m", "readiness", "report", "--reports-dir", str(run.reports_dir)],
+                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        html = (run.reports_dir / "readiness-report.html").read_text(encoding="utf-8")
+        assert f"<title> {name} </title>" in html
 
 
 # -- the HTML file for the ticket -----------------------------------------------------------------

@@ -30,8 +30,8 @@ def test_healthy_server_is_go_on_every_output(suite):
     assert run.exit_code == 0, run.output
     assert run.report["verdict"] == "GO" and run.report["reasons"] == []
     assert set(run.statuses) >= STEP_1_AND_5 | {"R2.1", "R2.2", "R2.3"}
-    assert run.statuses["R2.3"] == "skipped"  # no server facts given
-    assert {status for rid, status in run.statuses.items() if rid != "R2.3"} == {"passed"}
+    assert {c["status"] for c in run.report["checks"]} == {"passed"}  # R2.3 too: the simulator hands out its facts
+    assert run.report["rest_api"]["available"] is True
     assert (run.report["version"], run.report["edition"], run.report["mode"]) == ("8.7.7", "Enterprise", "full")
     assert "VERDICT: GO" in run.output
     sheet = (run.reports_dir / "connection-sheet.md").read_text(encoding="utf-8")
@@ -130,7 +130,6 @@ def test_wrong_password_fails_web_and_api_sign_in_with_the_servers_words(suite):
 @pytest.mark.parametrize(
     "preset, message",
     [
-        ("startup-edition", r"this edition has no REST API \(1CRM Startup\)"),
         ("non-tls-refused", r"the server rejects non-TLS API calls"),
         ("basic-disabled", r"HTTP Basic sign-in is refused .*register an OAuth2 API client"),
     ],
@@ -140,6 +139,37 @@ def test_api_problems_fail_r15_with_their_own_message(suite, preset, message):
     assert run.check("R1.5")["status"] == "failed"
     assert re.search(message, run.check("R1.5")["message"]), run.check("R1.5")["message"]
     assert run.report["verdict"] == "NO-GO"
+
+
+@pytest.mark.parametrize(
+    "preset, why, version",
+    [
+        ("startup-edition", r"/version answers HTTP 403, as every API call of an edition without the REST API does",
+         "8.7.7"),
+        ("infoathand-7", r"no https://localhost:\d+/1crm/api\.php on this server \(GET /version: HTTP 404", "7.1.3"),
+    ],
+)
+def test_a_server_without_the_rest_api_is_incomplete_with_every_web_check_decided(suite, preset, why, version):
+    run = suite(preset, READINESS_LOAD_SECONDS="3")  # each web sign-in of the load probe takes three pages
+    assert (run.exit_code, run.report["verdict"]) == (101, "INCOMPLETE"), run.output
+    assert run.report["rest_api"]["available"] is False and re.search(why, run.report["rest_api"]["detail"])
+    summary = run.output[run.output.index("Riva readiness ="):]
+    assert summary.splitlines()[2].startswith("NO REST API: ")  # said once, at the top of the summary
+    r15 = run.check("R1.5")
+    assert (r15["status"], r15["blocking"]) == ("skipped", True)
+    assert r15["message"].startswith("does not apply: this server has no REST API (") and "Riva does not need it" in \
+        r15["message"]
+    for requirement in ("R1.1", "R1.2", "R1.3", "R1.4", "R1.6", "R2.1", "R2.2", "R2.3", "R4.1", "R5.1", "R5.2", "R5.3"):
+        assert {c["status"] for c in run.report["checks"] if c["id"] == requirement} == {"passed"}, requirement
+    assert run.report["version"] == version
+    assert "refused by the web login" in run.check("R1.6")["message"]
+    assert "on the web pages of the synced modules" in run.check("R2.2")["message"]
+    api_checks = [c for c in run.report["checks"] if c["step"] in (3, 4) and c["id"] != "R4.1"]
+    assert {c["id"] for c in api_checks} == {"R3.1", "R3.2", "R3.3", "R3.4", "R3.5", "R4.2", "R4.3", "R4.4", "R4.5"}
+    assert all(c["status"] == "unverified" and c["message"].startswith("not verifiable: this server has no REST API: ")
+               for c in api_checks)
+    assert "in 1CRM, Admin → User Management, open riva_svc: it is an Administrator" in run.check("R3.2")["message"]
+    assert run.simulator.stats.count("GET", "/api.php/me") <= 2  # detected once per process, not once per check
 
 
 def test_server_accepting_any_user_fails_the_negative_control(suite):
@@ -161,7 +191,7 @@ def test_missing_or_placeholder_credentials_fail_r52(suite, username, password):
     run = suite("healthy", CRM_USERNAME=username, CRM_PASSWORD=password)
     assert run.check("R5.2")["status"] == "failed"
     assert re.search(r"(CRM_USERNAME still holds the placeholder|CRM_PASSWORD is not set)", run.check("R5.2")["message"])
-    assert run.check("R1.4")["status"] == "skipped" and "see R5.2" in run.check("R1.4")["message"]
+    assert run.check("R1.4")["status"] == "unverified" and "see R5.2" in run.check("R1.4")["message"]
     assert run.report["verdict"] == "NO-GO"
 
 
@@ -182,7 +212,8 @@ def test_bad_configuration_stops_before_any_request(suite):
 
 def test_read_only_run_sends_no_write(suite):
     run = suite("healthy", READINESS_MODE="read-only")
-    assert run.report["mode"] == "read-only" and run.report["verdict"] == "GO"
+    assert run.report["mode"] == "read-only" and run.report["verdict"] == "INCOMPLETE"  # the probes could not run
+    assert run.exit_code == 101 and run.report["reasons"] == ["R4.4 unverified", "R4.5 unverified"]
     writes = [r for r in run.simulator.stats.requests if r[0] not in ("GET", "HEAD", "OPTIONS")]
     assert run.simulator.stats.data_writes == 0
     assert {path for _, path, _ in writes} <= {"/api.php/auth/user/access_token", "/json.php"}  # sign-ins only

@@ -163,3 +163,9 @@ def test_the_simulator_hands_out_facts_that_fit_its_preset():
         short = sizing.judge(run_for(undersized).settings)
     assert all(o.passed for o in fits)
     assert [o.subject for o in short if not o.passed] == ["worker ceiling"]
+
+
+def test_an_html_error_page_on_every_api_call_is_no_proof_that_the_api_is_missing():
+    with Simulator("healthy", faults=["html-error:count=all,scope=/api.php/"]) as simulator:
+        presence = run_for(simulator).rest_api
+    assert presence.available and presence.detail.startswith("not established (GET /api.php/version: "), presence.detail
