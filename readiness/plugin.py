@@ -251,13 +251,12 @@ def _roles_in(run: ReadinessRun):
     return names
 
 
-@pytest.fixture(autouse=True)
-def _without_rest_api(request, readiness_run):
+def _without_rest_api(request, requirement: Requirement) -> None:
     """On a server without the REST API, R1.5 does not apply and the checks that need the API are unverified,
-    each with its manual check; detected once per process."""
-    requirement = requirement_of(request.node)
-    if requirement is None or requirement.id not in ("R1.5", *rest_api.NEEDS_API):
+    each with its manual check; detected once per process. Runs inside the scenario (Allure records it)."""
+    if requirement.id not in ("R1.5", *rest_api.NEEDS_API):
         return
+    readiness_run = request.getfixturevalue("readiness_run")
     presence = readiness_run.rest_api
     recorder = request.getfixturevalue("check")
     recorder.note(rest_api=presence.fact())
@@ -308,6 +307,7 @@ def pytest_bdd_before_scenario(request, feature, scenario) -> None:
         # Without READINESS_TICKET_URL, an "issue" link: --allure-link-pattern issue:… can still complete it.
         url = state.settings.ticket_url
         allure.dynamic.link(url or ticket, link_type="link" if url else "issue", name=f"Change {ticket}")
+    _without_rest_api(request, requirement)
 
 
 # -- from reports to findings -----------------------------------------------------------------
