@@ -59,7 +59,9 @@ def _unknown(subject: str, facts: ServerFacts, *names: str, advisory: bool = Fal
     missing = [facts.why_unknown(n) for n in names if getattr(facts, n) is None]
     if not missing:
         return None
-    return Outcome.fail(f"cannot be judged: {'; '.join(missing)} — {_FIX_UNKNOWN}", subject=subject, advisory=advisory)
+    # The rule applies but this file cannot decide it: unverified (never passed), with what to do.
+    return Outcome.not_verifiable(f"cannot be judged: {'; '.join(missing)} — {_FIX_UNKNOWN}", subject=subject,
+                                  advisory=advisory)
 
 
 def memory(facts: ServerFacts, rules: SizingRules) -> Outcome:

@@ -331,11 +331,16 @@ class AttestationBook:
     aliases: Callable[[str | None], Iterable[str]] = lambda subject: ()
 
     def find(self, requirement: str, subject: str | None) -> Attestation | None:
-        """The most specific attestation: the subject's own, then one of its aliases, then a general one."""
-        names = [subject, *self.aliases(subject)]
-        matching = [a for a in self.attestations if a.covers(requirement, names)]
-        matching.sort(key=lambda a: 2 if a.subject is None else 0 if _same(a.subject, subject) else 1)
-        return matching[0] if matching else None
+        """The most specific attestation: the subject's own, then one of its aliases, then a general one.
+        Aliases are looked up only when an attestation of this requirement names another subject."""
+        mine = [a for a in self.attestations if a.requirement == requirement]
+        own = [a for a in mine if a.subject is not None and _same(a.subject, subject)]
+        others = [a for a in mine if a.subject is not None and not _same(a.subject, subject)]
+        if not own and others and subject is not None:
+            aliases = list(self.aliases(subject))
+            own = [a for a in others if a.covers(requirement, aliases)]
+        general = [a for a in mine if a.subject is None]
+        return (own or general or [None])[0]
 
     def active(self, requirement: str, subject: str | None) -> Attestation | None:
         found = self.find(requirement, subject)
