@@ -209,3 +209,38 @@ def test_attest_command_reads_the_last_run(tmp_path, capsys):
     assert main(["attest", "R1.4", "--reports-dir", str(tmp_path)]) == 1
     assert main(["attest", "R4.3", "--reports-dir", str(tmp_path / "nowhere")]) == 4
     assert "run the suite first" in capsys.readouterr().err
+
+
+# -- what a scenario shows (JUnit, Allure): the recorder's skip reasons -----------------------------------
+
+
+def recorder(attestations=(), waivers=()):
+    from readiness.plugin import CheckRecorder
+    from readiness.redaction import Redactor
+    from readiness.waivers import WaiverBook
+
+    return CheckRecorder(R43, Redactor(), WaiverBook(tuple(waivers), TODAY), AttestationBook(tuple(attestations), TODAY))
+
+
+def test_an_unverified_outcome_skips_the_scenario_as_unverified_even_beside_a_pass():
+    from readiness.outcome import Outcome
+
+    check = recorder()
+    with pytest.raises(pytest.skip.Exception, match=r"^UNVERIFIED: R4\.3 \[b@x\.org\] rights of role 'Support' not "
+                                                    r"readable: check Admin → Roles → Support$"):
+        check.expect_all([Outcome.ok("role Sales allows all", subject="a@x.org"),
+                          Outcome.not_verifiable("rights of role 'Support' not readable: check Admin → Roles → Support",
+                                                 subject="b@x.org")])
+    assert check.deferred and len(check.outcomes) == 2  # the controller makes the findings from them
+
+
+def test_a_covered_unverified_outcome_skips_as_attested_and_a_failure_is_never_hidden_by_one():
+    from readiness.outcome import Outcome
+    from readiness.plugin import CheckFailed
+
+    with pytest.raises(pytest.skip.Exception, match=r"^ATTESTED: R4\.3 roles not readable - checked Admin > Roles by "
+                                                    r"hand \(attested by M\. Jones, checked on 2026-11-30"):
+        recorder([attestation()]).expect_all([Outcome.not_verifiable("roles not readable")])
+    with pytest.raises(CheckFailed, match=r"^R4\.3 role 'Sales' denies export"):
+        recorder([attestation()]).expect_all([Outcome.fail("role 'Sales' denies export", subject="a@x.org"),
+                                              Outcome.not_verifiable("roles not readable", subject="b@x.org")])
