@@ -137,16 +137,31 @@ attestations:
     expires: 2099-12-31
     ticket: CHG-1234
   - requirement: R4.4
-    explanation: probed by hand last year
+    explanation: "as alice.archer and bob.baker in a browser: created, opened, modified and deleted a record of every synced module"
+    attested_by: M. Jones (CRM administrator)
+    date: 2026-01-05
+    expires: 2099-12-31
+  - requirement: R4.5
+    explanation: those records showed alice.archer and bob.baker as Assigned to, Created by and Modified by
+    attested_by: M. Jones (CRM administrator)
+    date: 2026-01-05
+    expires: 2099-12-31
+  - requirement: R3.5
+    explanation: password policy checked last year
     attested_by: M. Jones (CRM administrator)
     date: 2020-01-05
     expires: 2020-01-31
 """
 
 
-def test_an_attestation_turns_an_unverified_check_into_attested_and_the_run_into_go(suite, tmp_path):
-    run = suite("roles-not-readable", READINESS_WAIVERS_FILE=waivers_file(tmp_path, ATTESTATIONS))
+def test_attestations_turn_unverified_checks_into_attested_and_the_run_into_go(suite, tmp_path):
+    # Roles not readable (R4.3) and read-only mode (R4.4, R4.5): INCOMPLETE without the attestations.
+    run = suite("roles-not-readable", READINESS_MODE="read-only",
+                READINESS_WAIVERS_FILE=waivers_file(tmp_path, ATTESTATIONS))
     assert (run.exit_code, run.report["verdict"], run.report["reasons"]) == (0, "GO", []), run.output
+    for requirement in ("R4.4", "R4.5"):
+        assert run.check(requirement)["status"] == "attested"
+        assert "read-only mode" in run.check(requirement)["message"]
     for address in ("alice.archer@example.com", "bob.baker@example.com"):
         finding = run.check("R4.3", address)
         assert (finding["status"], finding["blocking"]) == ("attested", True)
@@ -154,22 +169,22 @@ def test_an_attestation_turns_an_unverified_check_into_attested_and_the_run_into
         for fact in ("ATTESTED: Admin > User Management shows", "attested by M. Jones (CRM administrator)",
                      "checked on 2026-01-05", "ticket CHG-1234", "valid until 2099-12-31 UTC"):
             assert fact in finding["message"], fact
-    applied, expired = run.report["attestations"]
+    applied, _, _, expired = run.report["attestations"]
     assert (applied["state"], applied["attested_by"], applied["date"]) == ("applied", "M. Jones (CRM administrator)",
                                                                            "2026-01-05")
     assert expired["state"] == "expired" and "counts as no attestation" in expired["note"]
-    assert run.check("R4.4", "alice.archer@example.com")["status"] == "passed"  # an expired one changes nothing
+    assert run.check("R3.5")["status"] == "passed"  # an expired one changes nothing
     assert "Attestation applied: R4.3 (by M. Jones (CRM administrator), checked 2026-01-05, until 2099-12-31, " \
            "ticket CHG-1234) - Admin > User Management shows" in run.output
-    assert "Attestation expired: R4.4" in run.output
+    assert "Attestation expired: R3.5" in run.output
     [skipped] = [c.find("skipped") for c in junit(run).iter("testcase") if "r43" in c.get("name")]
     assert skipped.get("message").startswith("ATTESTED: R4.3 [alice.archer@example.com] not verifiable through the API")
     properties = junit_properties(run)
-    assert (properties["readiness_attestations_applied"], properties["readiness_attestations_expired"]) == ("1", "1")
+    assert (properties["readiness_attestations_applied"], properties["readiness_attestations_expired"]) == ("3", "1")
     result = allure_result(run, "R4.3")
     assert result["status"] == "skipped" and "ATTESTED: R4.3" in result["statusDetails"]["message"]
     assert {"name": "tag", "value": "attested"} in result["labels"]
-    assert environment_properties(run)["Attestations"] == "waivers.yml (1 applied, 1 expired, 0 unused)"
+    assert environment_properties(run)["Attestations"] == "waivers.yml (3 applied, 1 expired, 0 unused)"
 
 
 # -- one verdict everywhere ------------------------------------------------------------------------
