@@ -89,8 +89,10 @@ def password_expiry(api: CrmApi, account: Account, today: date | None = None) ->
         return Outcome.not_verifiable(f"the User field list cannot be read ({exc})")
     field = next((f for f in PASSWORD_EXPIRY_FIELDS if f in fields), None)
     if field is None:
-        return Outcome.not_verifiable("the server does not expose password expiry through the API: check 1CRM's "
-                                      "password settings for the connection user by hand")
+        return Outcome.not_verifiable(f"the server does not expose password expiry through the API — check by hand: "
+                                      f"in 1CRM, Admin → Password Management, and Admin → User Management → "
+                                      f"{account.user.user_name}: its password does not expire within "
+                                      f"{PASSWORD_WARNING_DAYS} days")
     value = str(api.read("User", account.user.id, fields=[field]).get(field) or "").strip()
     if not value:
         return Outcome.ok(f"the password of {account.user.label} does not expire")

@@ -27,7 +27,7 @@ def target_list(run: ReadinessRun) -> Outcome:
 def matches(run: ReadinessRun) -> list[Outcome]:
     """R4.2: every mailbox against one listing of the CRM users."""
     if not run.settings.targets:
-        return [Outcome.not_verifiable("no target list (see R4.1)")]
+        return [Outcome.not_verifiable("no target list (see R4.1): set RIVA_TARGETS_FILE and run again")]
     return [run.directory.match(t.email).outcome for t in run.settings.targets]
 
 

@@ -169,3 +169,17 @@ def test_an_html_error_page_on_every_api_call_is_no_proof_that_the_api_is_missin
     with Simulator("healthy", faults=["html-error:count=all,scope=/api.php/"]) as simulator:
         presence = run_for(simulator).rest_api
     assert presence.available and presence.detail.startswith("not established (GET /api.php/version: "), presence.detail
+
+
+def test_a_server_without_a_password_expiry_field_leaves_the_advisory_r35_unverified_with_the_manual_check():
+    from readiness.connection_user import Account, password_expiry
+    from readiness.users import CrmUser
+
+    class NoExpiryField:  # GET /meta/fields/User lists no password expiry field
+        def fields_of(self, model):
+            return {"user_name": {}, "status": {}}
+
+    account = Account(CrmUser.from_record({"id": "1", "user_name": "riva_svc", "is_admin": "1"}))
+    outcome = password_expiry(NoExpiryField(), account)
+    assert verdict_of("R3.5", [outcome]) == ([(None, "unverified")], "GO")  # advisory: never blocks
+    assert "Admin → User Management → riva_svc: its password does not expire within 14 days" in outcome.message
