@@ -41,8 +41,8 @@ def active_ordinary_user(account: Account) -> Outcome:
         return Outcome.fail(account.problem)
     user = account.user
     if user.kind_problem:
-        return Outcome.fail(f"the connection user {user.label} {user.kind_problem}: Riva needs an active, ordinary "
-                            "user account")
+        return Outcome.fail(f"the connection user {user.label} {user.kind_problem}, so Riva cannot act as it: Riva "
+                            "needs an active, ordinary user account")
     if user.unknown:
         return Outcome.not_verifiable(f"the connection user {user.label} {user.unknown} — check its status in 1CRM "
                                       "(Admin → Users)")

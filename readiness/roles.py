@@ -297,8 +297,9 @@ def highest_access(kinds: list[str]) -> str:
 
 @dataclass
 class _Findings:
-    denied: list[str] = field(default_factory=list)
-    partly: list[str] = field(default_factory=list)
+    # (start, end) -> models or modules: "cannot delete" + "Meeting, Call" + "records: role 'R' denies delete"
+    denied: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    partly: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     unknown: dict[str, None] = field(default_factory=dict)  # ordered set of reasons
     unlisted: dict[str, list[str]] = field(default_factory=dict)  # role -> "Project delete", ...
     disagree: dict[tuple[str, str, str], list[str]] = field(default_factory=dict)  # readings -> "delete Meeting"
@@ -317,10 +318,11 @@ def _weigh(found: _Findings, grants: list[Grant], model: str, action: str) -> st
         levels = ", ".join(dict.fromkeys(describe(g.level) for g in grants))
         if action == "access":
             word = "disabled" if all(g.level == DISABLED for g in grants) else "closed to ordinary users"
-            found.denied.append(f"the {module} module is {word} by {_who(grants)} (access {levels})")
+            found.denied.setdefault(("the", f"{word} by {_who(grants)} (access {levels})"), []).append(module)
         else:
             verb = "deny" if len(grants) > 1 else "denies"
-            found.denied.append(f"cannot {NEEDED[action]} {model} records: {_who(grants)} {verb} {action} ({levels})")
+            found.denied.setdefault((f"cannot {NEEDED[action]}", f"{_who(grants)} {verb} {action} ({levels})"),
+                                    []).append(model)
         return DENIES
     if UNKNOWN in (low, high):
         for g in grants:
@@ -331,8 +333,8 @@ def _weigh(found: _Findings, grants: list[Grant], model: str, action: str) -> st
     if low == high == SOME or {low, high} == {SOME, ALLOWS}:
         some = [g for g in grants if g.kind == SOME]
         whose = " / ".join(dict.fromkeys(SOME_RECORDS[g.level] for g in some))
-        found.partly.append(f"may {NEEDED[action]} only {whose} {model} records ({_who(some)})"
-                            + ("" if low == high else " where the most restrictive role wins"))
+        found.partly.setdefault((f"may {NEEDED[action]} only {whose}", f"{_who(some)}" + (
+            "" if low == high else ", where the most restrictive role wins")), []).append(model)
     elif low != high and UNKNOWN not in (low, high) or (low == DENIES or high == DENIES):
         roles = ", ".join(dict.fromkeys(g.held.label for g in grants))
         doing = f"{module} access" if action == "access" else f"{NEEDED[action]} {model}"
@@ -363,6 +365,20 @@ def judge(address: str, user: CrmUser, book: RoleBook, datatypes: tuple[str, ...
     return outcome
 
 
+def _phrases(grouped: dict[tuple[str, str], list[str]]) -> list[str]:
+    """'cannot delete Meeting, Call records: role 'R' denies delete', or 'the Calls module is disabled by ...'."""
+    phrases = []
+    for (start, end), names in grouped.items():
+        if start == "the":
+            plural = len(names) > 1
+            phrases.append(f"the {', '.join(names)} module{'s are' if plural else ' is'} {end}")
+        elif start.startswith("may"):
+            phrases.append(f"{start} {', '.join(names)} records ({end})")
+        else:
+            phrases.append(f"{start} {', '.join(names)} records: {end}")
+    return phrases
+
+
 def _verdict(address: str, user: CrmUser, held: list[Held], datatypes: tuple[str, ...], found: _Findings,
              probe_user: bool) -> Outcome:
     open_ = list(found.unknown)
@@ -378,13 +394,14 @@ def _verdict(address: str, user: CrmUser, held: list[Held], datatypes: tuple[str
     evidence = {"roles": [h.label for h in held if h.role.id != GAP_ID]}
     if found.denied:
         extra = f"; also not verifiable: {'; '.join(open_)}" if open_ else ""
-        return Outcome.fail(f"target user {user.user_name} " + "; ".join(found.denied) + extra, subject=address,
+        return Outcome.fail(f"target user {user.user_name} " + "; ".join(_phrases(found.denied)) + extra,
+                            subject=address,
                             evidence=evidence)
     if open_:
         return Outcome.not_verifiable(f"target user {user.user_name}: " + "; ".join(open_) + f" — {decide}",
                                       subject=address, evidence=evidence)
     if found.partly:
-        return Outcome.fail(f"target user {user.user_name} " + "; ".join(found.partly) + " — records owned by others "
+        return Outcome.fail(f"target user {user.user_name} " + "; ".join(_phrases(found.partly)) + " — records owned by others "
                             "will fail to sync", subject=address, advisory=True, evidence=evidence)
     names = ", ".join(h.label for h in held)
     return Outcome.ok(f"{user.user_name}: {names} allow{'s' if len(held) == 1 else ''} every right on all "

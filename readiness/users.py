@@ -71,7 +71,7 @@ class CrmUser:
     def kind_problem(self) -> str | None:
         """Why Riva cannot act as this user, if the reply shows that it cannot."""
         if self.status == INFO_ONLY:
-            return "is an Info Only user (cannot sign in), so Riva cannot act as them"
+            return "is an Info Only user (cannot sign in)"
         if self.status == INACTIVE:
             return "is inactive"
         if self.is_group:
@@ -169,8 +169,8 @@ class Directory:
                 subject=address))
         user = (active or unknown or candidates)[0]
         if user.kind_problem:
-            return self._fail(address, user, f"the matching CRM user {user.label} {user.kind_problem}; Riva cannot "
-                                             "act as this user")
+            return self._fail(address, user, f"the matching CRM user {user.label} {user.kind_problem}, so Riva "
+                                             "cannot act as them")
         if user.unknown:
             return Match(address, user, Outcome.not_verifiable(
                 f"the matching CRM user {user.label} {user.unknown} — check the user in 1CRM (Admin → Users)",
