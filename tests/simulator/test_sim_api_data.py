@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from crm_simulator import CONNECTION_USER
+from crm_simulator import CONNECTION_USER, Simulator
 from crm_simulator.schema import MODELS, RECORD_MODEL_NAMES
 
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
@@ -73,6 +73,42 @@ def test_fields_and_order(client, admin_token):
     assert by_name["paula.portal"]["portal_only"] == "1"
     reply = client.get("/api.php/data/User", token=admin_token, params={"order": "no_such_field"})
     assert reply.status_code == 400
+
+
+def test_fields_indexed_like_phps_own_client_are_read_like_fields_brackets(client, admin_token):
+    # 1CRM's PHP client sends fields[0]=..&fields[1]=..; PHP reads both forms alike (1crm-api.md §3)
+    indexed = client.get("/api.php/data/User", token=admin_token,
+                         params={"fields[0]": "user_name", "fields[1]": "status", "limit": 200}).json()["records"]
+    bracketed = client.get("/api.php/data/User", token=admin_token,
+                           params={"fields[]": ["user_name", "status"], "limit": 200}).json()["records"]
+    assert indexed == bracketed and set(indexed[0]) == {"id", "user_name", "status"}
+    alice_id = client.user_id("alice.archer")
+    one = client.get(f"/api.php/data/User/{alice_id}", token=admin_token, params={"fields[0]": "email1"}).json()
+    assert one["record"] == {"id": alice_id, "email1": "alice.archer@example.com"}
+
+
+def test_related_lists_without_fields_give_the_default_set_only(client, admin_token):
+    roles = {r["name"]: r["id"] for r in client.get("/api.php/data/ACLRole", token=admin_token).json()["records"]}
+    actions = client.get(f"/api.php/data/ACLRole/{roles['Sales']}/actions", token=admin_token).json()["records"]
+    assert set(actions[0]) == {"id", "name"}  # no category, acltype or aclaccess: a client must ask for them
+    holders = client.get(f"/api.php/data/ACLRole/{roles['Sales']}/users", token=admin_token).json()["records"]
+    assert set(holders[0]) == {"name", "first_name", "id", "last_name"}
+    teams = client.get("/api.php/data/SecurityGroup", token=admin_token).json()["records"]
+    members = client.get(f"/api.php/data/SecurityGroup/{teams[0]['id']}/users", token=admin_token).json()["records"]
+    assert set(members[0]) == {"name", "first_name", "id", "last_name"}
+    asked = client.get(f"/api.php/data/SecurityGroup/{teams[0]['id']}/users", token=admin_token,
+                       params={"fields[]": ["user_name", "email1", "is_group", "nonsense"]}).json()["records"]
+    assert set(asked[0]) == {"id", "user_name", "email1"}  # is_group is not exposed, unknown fields are left out
+
+
+def test_is_group_only_under_the_preset_that_exposes_it(client_for):
+    with Simulator("target-group-user", tls=False) as sim:
+        c = client_for(sim)
+        admin = c.token()
+        users = c.get("/api.php/data/User", token=admin, params={"fields[]": ["user_name", "is_group"], "limit": 200})
+        by_name = {u["user_name"]: u for u in users.json()["records"]}
+        assert by_name["support.team"]["is_group"] == "1" and by_name["alice.archer"]["is_group"] == "0"
+        assert "is_group" in c.get("/api.php/meta/fields/User", token=admin).json()["fields"]
 
 
 def test_advertised_filters_work_and_others_are_refused(client, admin_token, riva_id):
