@@ -116,7 +116,7 @@ FIXED_USERS: tuple[SeedUser, ...] = (
     _known("bob.baker", "Bob", "Baker", ("Sales",)),
     _known("sam.support", "Sam", "Support", ("Support",)),
     _known("rita.reader", "Rita", "Reader", ("Read only",)),
-    # Two roles: the most restrictive right of "Sales" and "Read only" wins.
+    # Two roles: the simulator lets the most restrictive right of "Sales" and "Read only" win ([assumed]).
     _known("mia.multi", "Mia", "Multi", ("Sales", "Read only")),
     # The user-matching diagnoses of R4.2, one user (or pair) each:
     SeedUser("dana.dormant", "Dana", "Dormant", "dana.dormant@example.com", status="Inactive", roles=("Sales",)),

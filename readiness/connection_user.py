@@ -55,7 +55,8 @@ def administrator(account: Account) -> Outcome:
         return Outcome.fail(account.problem)
     if account.user.is_admin is None:
         return Outcome.not_verifiable(f"the server's reply has no is_admin flag for the connection user "
-                                      f"{account.user.label}: check in 1CRM (Admin → Users) that it is an administrator")
+                                      f"{account.user.label}: check in 1CRM (Admin → Users) that it is an "
+                                      "administrator")
     if not account.user.is_admin:
         return Outcome.fail(f"the connection user {account.user.label} is not an administrator: assign it the "
                             "Administrator role, as Riva's impersonation needs")

@@ -234,8 +234,8 @@ def _read_teams(api: CrmApi, book: RoleBook) -> None:
         members, member_problem = _records(api, (TEAM_MODEL, team.id, TEAM_MEMBERS), MEMBER_FIELDS, ("id",))
         if roles is None or members is None:
             book.gaps.append(f"the roles and members of team '{team.name}' are not readable through the API "
-                             f"({problem or member_problem}): in 1CRM, Admin → Security Groups → {team.name}, check "
-                             "its roles and members")
+                             f"({problem or member_problem}): in 1CRM, Admin → Security Groups → {team.name}, "
+                             "check its roles and members")
             continue
         team.members = {str(m["id"]) for m in members}
         for role in roles:
@@ -335,7 +335,7 @@ def _weigh(found: _Findings, grants: list[Grant], model: str, action: str) -> st
         whose = " / ".join(dict.fromkeys(SOME_RECORDS[g.level] for g in some))
         found.partly.setdefault((f"may {NEEDED[action]} only {whose}", f"{_who(some)}" + (
             "" if low == high else ", where the most restrictive role wins")), []).append(model)
-    elif low != high and UNKNOWN not in (low, high) or (low == DENIES or high == DENIES):
+    elif low != high and (DENIES in (low, high) or UNKNOWN not in (low, high)):  # one reading denies
         roles = ", ".join(dict.fromkeys(g.held.label for g in grants))
         doing = f"{module} access" if action == "access" else f"{NEEDED[action]} {model}"
         found.disagree.setdefault((roles, low, high), []).append(doing)
@@ -354,8 +354,8 @@ def judge(address: str, user: CrmUser, book: RoleBook, datatypes: tuple[str, ...
     found = _Findings()
     for model in datatypes:
         module = MODULES[model]
-        if _weigh(found, [grant(h, book.default, module, "access") for h in held], model, "access") != ALLOWS:
-            continue  # the actions of a closed (or unknown) module do not matter
+        if _weigh(found, [grant(h, book.default, module, "access") for h in held], model, "access") == DENIES:
+            continue  # the actions of a closed module do not matter
         for action in NEEDED:
             _weigh(found, [grant(h, book.default, module, action) for h in held], model, action)
     outcome = _verdict(address, user, held, datatypes, found, probe_user)
@@ -395,14 +395,13 @@ def _verdict(address: str, user: CrmUser, held: list[Held], datatypes: tuple[str
     if found.denied:
         extra = f"; also not verifiable: {'; '.join(open_)}" if open_ else ""
         return Outcome.fail(f"target user {user.user_name} " + "; ".join(_phrases(found.denied)) + extra,
-                            subject=address,
-                            evidence=evidence)
+                            subject=address, evidence=evidence)
     if open_:
         return Outcome.not_verifiable(f"target user {user.user_name}: " + "; ".join(open_) + f" — {decide}",
                                       subject=address, evidence=evidence)
     if found.partly:
-        return Outcome.fail(f"target user {user.user_name} " + "; ".join(_phrases(found.partly)) + " — records owned by others "
-                            "will fail to sync", subject=address, advisory=True, evidence=evidence)
+        return Outcome.fail(f"target user {user.user_name} " + "; ".join(_phrases(found.partly)) + " — records owned "
+                            "by others will fail to sync", subject=address, advisory=True, evidence=evidence)
     names = ", ".join(h.label for h in held)
     return Outcome.ok(f"{user.user_name}: {names} allow{'s' if len(held) == 1 else ''} every right on all "
                       f"{len(datatypes)} datatypes", subject=address, evidence=evidence)

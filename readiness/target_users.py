@@ -48,7 +48,7 @@ def target_facts(run: ReadinessRun) -> dict[str, dict[str, str]]:
         kind = user.kind_problem.removeprefix("is ") if user.kind_problem else \
             "not verifiable" if user.unknown else "active"
         names = "(not readable)" if book is None else \
-            ", ".join(h.label.removeprefix("role ") for h in book.held_by(user) if h.role.id != roles.GAP_ID)
+            ", ".join(h.role.name + h.via for h in book.held_by(user) if h.role.id != roles.GAP_ID)
         facts[target.email] = {"crm_user": user.label, "user_status": kind,
                                "roles": "administrator" if user.is_admin else names or "(none)"}
     return facts

@@ -26,9 +26,9 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 def _flag(record: dict, name: str) -> bool | None:
     """The API sends "0"/"1" strings; None: the field is not in the reply, or not a flag."""
-    if name not in record:
+    if record.get(name) is None:
         return None
-    value = str(record[name] if record[name] is not None else "").strip().lower()
+    value = str(record[name]).strip().lower()
     return True if value in _TRUE else False if value in _FALSE else None
 
 
