@@ -343,3 +343,10 @@ def test_r31_reads_the_status_and_claims_a_group_check_only_where_it_can_fire(re
 def test_r32_without_is_admin_is_not_verifiable():
     account = connection_user.Account(CrmUser.from_record({"id": "1", "user_name": "riva_svc", "status": "Active"}))
     assert verdict(connection_user.administrator(account)) == "not verifiable"
+
+
+def test_r34_cannot_tell_a_dedicated_account_without_the_user_listing():
+    account = connection_user.Account(person("riva_svc", admin="1"))
+    directory = load_directory(UsersApi(AccessDenied("[Users:list] Access denied", status=403)))
+    outcome = connection_user.dedicated(account, directory, ())
+    assert verdict(outcome) == "not verifiable" and "see R3.3" in outcome.message
