@@ -179,6 +179,7 @@ def _hand_check(role_name: str) -> str:
 
 
 def _read_actions(api: CrmApi, role: Role) -> None:
+    # [assumed] the path: ACLRole's link `actions` is named in the model, its relationship is not defined (§7)
     rows, problem = _records(api, ("ACLRole", role.id, "actions"), ACTION_FIELDS,
                              ("category", "acltype", "name", "aclaccess"))
     if rows is not None and not rows:
@@ -209,7 +210,7 @@ def read_rights(api: CrmApi) -> RoleBook:
     for record in listing:
         role = Role(str(record["id"]), str(record.get("name") or record["id"]))
         book.roles[role.id] = role
-        members, problem = _records(api, ("ACLRole", role.id, "users"), MEMBER_FIELDS, ("id",))
+        members, problem = _records(api, ("ACLRole", role.id, "users"), MEMBER_FIELDS, ("id",))  # [source] link
         if members is None:
             book.gaps.append(f"the members of {role.label} are not readable through the API ({problem}): in 1CRM, "
                              f"Admin → Roles → {role.name}, check which users hold it")
@@ -391,7 +392,7 @@ def _verdict(address: str, user: CrmUser, held: list[Held], datatypes: tuple[str
                      "not document which rule applies")
     decide = ("the probes of R4.4 decide for this probe user" if probe_user else
               "check by hand, or make this target a probe user (password_env) so that the probes of R4.4 decide")
-    evidence = {"roles": [h.label for h in held if h.role.id != GAP_ID]}
+    evidence = {"roles": [h.label for h in held if h.role.id != GAP_ID], "not_verifiable": open_}
     if found.denied:
         extra = f"; also not verifiable: {'; '.join(open_)}" if open_ else ""
         return Outcome.fail(f"target user {user.user_name} " + "; ".join(_phrases(found.denied)) + extra,
