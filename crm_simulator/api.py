@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import secrets
 import time
 
@@ -16,7 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 from .acl import check_acl, check_owner, is_admin
 from .auth import sign_in
 from .context import ALL_METHODS, auth, deny, fail, preset, server, store
-from .schema import ACLROLE_MODEL, MODELS, USER_MODEL, Model
+from .schema import ACLROLE_MODEL, ACTION_FIELDS, MODELS, RELATED_LIST_FIELDS, SECURITYGROUP_MODEL, USER_MODEL, Model
 from .seed import CONNECTION_USER
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 200
@@ -92,8 +93,17 @@ def paging() -> tuple[int, int]:
     return offset, min(limit, MAX_LIMIT)  # larger limits are clamped, not refused
 
 
+_FIELDS_KEY = re.compile(r"^fields\[(\d*)\]$")
+
+
 def fields_arg() -> list[str] | None:
-    return [f for f in request.args.getlist("fields[]") if f] or None
+    """fields[]=a&fields[]=b or fields[0]=a&fields[1]=b: PHP reads both alike (1crm-api.md §3)."""
+    keyed = []
+    for key in request.args:
+        found = _FIELDS_KEY.match(key)
+        if found:
+            keyed += [(int(found[1]) if found[1] else -1, value) for value in request.args.getlist(key)]
+    return [value for _, value in sorted(keyed, key=lambda kv: kv[0]) if value] or None
 
 
 def data_body() -> dict:
@@ -261,21 +271,27 @@ def data_related(model_name: str, record_id: str, link: str):
     allow("GET")
     user = api_user()
     model = model_or_404(model_name)
-    # [assumed] the role links of 1crm-api.md §5, for administrators only
+    # [assumed] the role and team links of 1crm-api.md §7, for administrators only
     if model is USER_MODEL and link == "aclroles" and not preset.roles_readable:
         fail(404, f"Link {link} not found for model {model.name}", "not_found")  # [assumed]
-    if (model is USER_MODEL and link == "aclroles") or (
-        model is ACLROLE_MODEL and link in ("users", "actions")
-    ):
-        if not is_admin(user):
-            deny(ACLROLE_MODEL.module, "view")
-        record_or_404(model, record_id)
-        if model is USER_MODEL:
-            return list_reply(store.roles_of_user(record_id))
-        if link == "users":
-            return list_reply(store.users_of_role(record_id))
-        return list_reply(store.actions_of_role(record_id))
-    fail(404, f"Link {link} not found for model {model.name}", "not_found")  # [assumed]
+    default = RELATED_LIST_FIELDS.get((model.name, link))
+    if default is None:
+        fail(404, f"Link {link} not found for model {model.name}", "not_found")  # [assumed]
+    if not is_admin(user):
+        deny(ACLROLE_MODEL.module if model is USER_MODEL else model.module, "view")
+    record_or_404(model, record_id)
+    fields = fields_arg() or list(default)  # a related list without fields[] gets the default set only
+    if link == "actions":
+        actions = [] if preset.role_actions_empty else store.actions_of_role(record_id)
+        wanted = ["id", *[f for f in fields if f != "id" and f in ACTION_FIELDS]]
+        return list_reply([{f: a[f] for f in wanted} for a in actions])
+    rows, shown = {
+        (USER_MODEL, "aclroles"): (store.roles_of_user, ACLROLE_MODEL),
+        (ACLROLE_MODEL, "users"): (store.users_of_role, USER_MODEL),
+        (SECURITYGROUP_MODEL, "aclroles"): (store.roles_of_team, ACLROLE_MODEL),
+        (SECURITYGROUP_MODEL, "users"): (store.users_of_team, USER_MODEL),
+    }[(model, link)]
+    return list_reply(store.present(shown, rows(record_id), fields))
 
 
 @bp.route("/api.php/meta/fields/<model_name>", methods=ALL_METHODS)
@@ -285,7 +301,7 @@ def meta_fields(model_name: str):
     model = model_or_404(model_name)
     fields = {
         f.name: {"vname": f.label, "type": f.type, "required": f.required, "editable": f.editable}
-        for f in model.fields
+        for f in store.fields_of(model)
     }
     filters = {
         name: {"vname": model.field(name).label, "type": model.field(name).type} for name in model.filters

@@ -62,6 +62,8 @@ class Preset:
     wrong_probe_passwords: tuple[str, ...] = ()  # probe users whose handed-out password is wrong
     role_overrides: Mapping[str, Mapping[str, Mapping[str, int]]] = field(default_factory=lambda: _frozen({}))
     roles_readable: bool = True  # False: ACLRole is not exposed through the API (404)
+    role_actions_empty: bool = False  # True: a role's actions path answers an empty list (rights unreadable)
+    group_users_exposed: bool = False  # True: User.is_group is served (info@hand's User has no such field)
     connection_user_lists_users: bool = True  # False: listing User is denied to the connection user
     password_expires_in_days: int | None = None  # [assumed] User.password_expires of the connection user
     write_delay: float = 0.0  # seconds each data write takes (lets tests interrupt a run mid-probe)
@@ -281,8 +283,19 @@ _ALL = [
     ),
     _variant(
         "target-group-user",
-        "A target mailbox whose CRM user is a group user.",
+        "A target mailbox whose CRM user is a group user, on a server that exposes User.is_group.",
         targets=HEALTHY.targets + ("support.team@example.com",),
+        group_users_exposed=True,
+    ),
+    _variant(
+        "target-info-only",
+        "A target mailbox whose CRM user is an Info Only user (cannot sign in).",
+        targets=HEALTHY.targets + ("ivan.info@example.com",),
+    ),
+    _variant(
+        "target-denied-through-team",
+        "A target user with no role of her own whose team 'Contractors' gives her the role 'Read only'.",
+        targets=HEALTHY.targets + ("tina.team@example.com",),
     ),
     _variant(
         "target-portal-user",
@@ -310,6 +323,31 @@ _ALL = [
         role_overrides={"Sales": {"Calls": {"access": -98}}},
     ),
     _variant(
+        "role-relies-on-default-role",
+        "The role 'Sales' does not list delete on Meetings, and the Default Role it falls back to denies it.",
+        role_overrides={"Sales": {"Meetings": {"delete": None}}, "Default Role": {"Meetings": {"delete": -99}}},
+    ),
+    _variant(
+        "role-module-admin-only",
+        "The role 'Sales' opens the Calls module to administrators only (access 99).",
+        role_overrides={"Sales": {"Calls": {"access": 99}}},
+    ),
+    _variant(
+        "role-module-limited",
+        "The role 'Sales' gives the Calls module 'limited' access (88): the module stays open.",
+        role_overrides={"Sales": {"Calls": {"access": 88}}},
+    ),
+    _variant(
+        "role-own-team-only",
+        "The role 'Sales' lets its users edit and delete only their own team's Accounts (80).",
+        role_overrides={"Sales": {"Accounts": {"edit": 80, "delete": 80}}},
+    ),
+    _variant(
+        "role-actions-empty",
+        "Every role's actions path answers an empty list: the rights cannot be read, only probed.",
+        role_actions_empty=True,
+    ),
+    _variant(
         "roles-not-readable",
         "Roles are not exposed through the REST API (404): role rights cannot be verified, only probed.",
         roles_readable=False,
@@ -322,7 +360,7 @@ _ALL = [
     _variant(
         "large",
         "A large CRM: 5,000 users, 25 roles, 2,000 target mailboxes of which 5 are misconfigured.",
-        faker_users=5000 - 15,
+        faker_users=5000 - 17,  # the fixed users of seed.py make up the rest
         extra_full_roles=22,
         bulk_targets=1993,
         targets=HEALTHY.targets + ("nobody.here@example.com", "g.green@example.org", "dana.dormant@example.com",

@@ -222,7 +222,8 @@ USER_MODEL = Model(
         _f("status", "enum", "Status"),
         _f("is_admin", "bool", "Is Administrator"),
         _f("portal_only", "bool", "Portal Only User"),
-        _f("is_group", "bool", "Group User"),  # [assumed] REST exposure of is_group
+        # Not a field of info@hand's User model (1crm-api.md §6): served only where a preset exposes it.
+        _f("is_group", "bool", "Group User"),
         _f("password_expires", "date", "Password Expires"),  # [assumed] field name; empty: never
         _f("deleted", "bool", "Deleted", editable=False),
         _f("date_entered", "datetime", "Date Created", editable=False),
@@ -232,7 +233,8 @@ USER_MODEL = Model(
         _f("modified_user_id", "id", "Modified By Id", editable=False),
         _f("modified_user", "relate", "Modified By", editable=False, stored=False),
     ),
-    list_fields=("id", "user_name", "first_name", "last_name", "email1", "status", "date_modified"),
+    # [known] for Contact (1crm-api.md §3), [assumed] alike for User: without fields[] only the name fields.
+    list_fields=("name", "first_name", "id", "last_name"),
     filters=("user_name", "status"),
     default_order="user_name",
     person=True,
@@ -255,7 +257,35 @@ ACLROLE_MODEL = Model(
     default_order="name",
 )
 
-MODELS: dict[str, Model] = {m.name: m for m in (*RECORD_MODELS, USER_MODEL, ACLROLE_MODEL)}
+# [source] teams are SecurityGroup records (links aclroles, users); REST exposure [assumed] (1crm-api.md §7)
+SECURITYGROUP_MODEL = Model(
+    name="SecurityGroup",
+    module="SecurityGroups",
+    fields=(
+        _f("id", "id", "ID", editable=False),
+        _f("name", "name", "Name", required=True),
+        _f("description", "text", "Description"),
+        _f("deleted", "bool", "Deleted", editable=False),
+        _f("date_entered", "datetime", "Date Created", editable=False),
+        _f("date_modified", "datetime", "Date Modified", editable=False),
+    ),
+    list_fields=("id", "name"),
+    filters=(),
+    default_order="name",
+)
+
+# The default field sets of the related lists, per (model, link): [assumed] like a list's, the name fields
+# only; above all, a role's actions without fields[] carry no category, acltype or aclaccess.
+RELATED_LIST_FIELDS = {
+    ("User", "aclroles"): ("id", "name"),
+    ("ACLRole", "users"): ("name", "first_name", "id", "last_name"),
+    ("ACLRole", "actions"): ("id", "name"),
+    ("SecurityGroup", "aclroles"): ("id", "name"),
+    ("SecurityGroup", "users"): ("name", "first_name", "id", "last_name"),
+}
+ACTION_FIELDS = ("id", "category", "acltype", "name", "aclaccess")
+
+MODELS: dict[str, Model] = {m.name: m for m in (*RECORD_MODELS, USER_MODEL, ACLROLE_MODEL, SECURITYGROUP_MODEL)}
 RECORD_MODEL_NAMES = tuple(m.name for m in RECORD_MODELS)
 MODULES = tuple(m.module for m in RECORD_MODELS)
 

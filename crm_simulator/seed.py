@@ -12,9 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 from faker import Faker
 
-from .acl import ACL_ACTIONS, ACL_DISABLED, ACL_OWNER, role_rights
+from .acl import ACL_ACTIONS, ACL_DISABLED, ACL_OWNER, DEFAULT_ROLE, DEFAULT_ROLE_ID, role_rights
 from .presets import Preset
-from .schema import ACLROLE_MODEL, DATETIME_FORMAT, RECORD_MODELS, USER_MODEL, Model, full_name, quote
+from .schema import (
+    ACLROLE_MODEL,
+    DATETIME_FORMAT,
+    RECORD_MODELS,
+    SECURITYGROUP_MODEL,
+    USER_MODEL,
+    Model,
+    full_name,
+    quote,
+)
 
 if TYPE_CHECKING:
     from .store import Store
@@ -40,6 +49,11 @@ KNOWN_PASSWORDS: dict[str, str] = {
 
 
 ROLES: dict[str, tuple[str, dict[str, dict[str, int]]]] = {
+    # The editable Default Role: what a role does not list, and what a user without a role gets.
+    DEFAULT_ROLE: (
+        "Applies to rights a role does not list and to users without a role.",
+        role_rights(view=90, list=90, edit=90, delete=90, import_=90, export=90),
+    ),
     "Sales": (
         "Full rights on every module Riva syncs.",
         role_rights(view=90, list=90, edit=90, delete=90, import_=90, export=90),
@@ -64,6 +78,13 @@ ROLES: dict[str, tuple[str, dict[str, dict[str, int]]]] = {
         "May look, may not touch.",
         role_rights(view=90, list=90, edit=-99, delete=-99, import_=-99, export=-99),
     ),
+}
+
+
+# team -> (members, roles): roles held through a team count like roles held directly (1crm-api.md §7)
+TEAMS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Sales team": (("alice.archer", "bob.baker"), ("Sales",)),
+    "Contractors": (("tina.team",), ("Read only",)),  # tina.team's only role comes through this team
 }
 
 
@@ -95,7 +116,7 @@ FIXED_USERS: tuple[SeedUser, ...] = (
     _known("bob.baker", "Bob", "Baker", ("Sales",)),
     _known("sam.support", "Sam", "Support", ("Support",)),
     _known("rita.reader", "Rita", "Reader", ("Read only",)),
-    # Two roles: the most restrictive right of "Sales" and "Read only" wins.
+    # Two roles: the simulator lets the most restrictive right of "Sales" and "Read only" win ([assumed]).
     _known("mia.multi", "Mia", "Multi", ("Sales", "Read only")),
     # The user-matching diagnoses of R4.2, one user (or pair) each:
     SeedUser("dana.dormant", "Dana", "Dormant", "dana.dormant@example.com", status="Inactive", roles=("Sales",)),
@@ -106,6 +127,8 @@ FIXED_USERS: tuple[SeedUser, ...] = (
     SeedUser("shared.two", "Shared", "Two", "shared.mailbox@example.com", roles=("Sales",)),
     SeedUser("gina.green", "Gina", "Green", "gina.green@example.com", email2="g.green@example.org", roles=("Sales",)),
     SeedUser("henry.hill", "Henry", "Hill", "Henry.Hill@Example.com", roles=("Sales",)),
+    SeedUser("ivan.info", "Ivan", "Info", "ivan.info@example.com", status="Info Only", roles=("Sales",)),
+    SeedUser("tina.team", "Tina", "Team", "tina.team@example.com"),  # no role of her own: see TEAMS
 )
 RECORDS_PER_MODEL = 20
 # Seed records are assigned round-robin to these owners (then to the first faker users).
@@ -153,6 +176,8 @@ class _Seeder:
                     "acl_roles_users",
                     {"id": self.new_id(), "role_id": role_ids[role], "user_id": self.user_ids[seed_user.user_name]},
                 )
+        for team, (members, team_roles) in TEAMS.items():
+            self.add_team(team, [self.user_ids[m] for m in members], [role_ids[r] for r in team_roles])
         owners = [self.user_ids[u] for u in RECORD_OWNERS]
         owners += [self.user_ids[u.user_name] for u in users[len(FIXED_USERS):][:4] if u.status == "Active"]
         for model in RECORD_MODELS:
@@ -220,7 +245,11 @@ class _Seeder:
         """The role's rights with the preset's changes applied (a copy: ROLES stays untouched)."""
         changed = {module: dict(actions) for module, actions in rights.items()}
         for module, actions in self.preset.role_overrides.get(role, {}).items():
-            changed[module].update(actions)
+            for action, level in actions.items():
+                if level is None:
+                    changed[module].pop(action, None)  # the role no longer lists it: the Default Role applies
+                else:
+                    changed[module][action] = level
         return changed
 
     def apply_overrides(self) -> None:
@@ -239,8 +268,18 @@ class _Seeder:
                     (value, user_name),
                 )
 
+    def add_team(self, name: str, member_ids: list[str], role_ids: list[str]) -> None:
+        team_id, stamp = self.new_id(), self.stamp(span_days=10)
+        self.store._insert(SECURITYGROUP_MODEL.table, {"id": team_id, "name": name, "description": None,
+                                                       "deleted": "0", "date_entered": stamp, "date_modified": stamp})
+        for user_id in member_ids:
+            self.store._insert("securitygroups_users", {"id": self.new_id(), "group_id": team_id, "user_id": user_id})
+        for role_id in role_ids:
+            self.store._insert("securitygroups_acl_roles", {"id": self.new_id(), "group_id": team_id,
+                                                            "role_id": role_id})
+
     def add_role(self, name: str, description: str, rights) -> str:
-        role_id = self.new_id()
+        role_id = DEFAULT_ROLE_ID if name == DEFAULT_ROLE else self.new_id()
         stamp = self.stamp(span_days=10)
         self.store._insert(
             ACLROLE_MODEL.table,

@@ -17,7 +17,17 @@ import uuid
 from typing import Any, Iterable, Mapping
 
 from .presets import Preset
-from .schema import ACLROLE_MODEL, DATETIME_FORMAT, MODELS, RECORD_MODELS, USER_MODEL, Model, full_name, quote
+from .schema import (
+    ACLROLE_MODEL,
+    DATETIME_FORMAT,
+    MODELS,
+    RECORD_MODELS,
+    SECURITYGROUP_MODEL,
+    USER_MODEL,
+    Model,
+    full_name,
+    quote,
+)
 from .seed import CONNECTION_PASSWORD, _Seeder
 
 
@@ -53,6 +63,8 @@ class Store:
     def __init__(self, preset: Preset, *, connection_password: str | None = None):
         self.preset = preset
         self.faker_mailboxes: list[str] = []  # filled by the seeder
+        # info@hand's User has no is_group (1crm-api.md §6): served only where the preset exposes it
+        self.hidden_fields = {} if preset.group_users_exposed else {USER_MODEL.name: frozenset({"is_group"})}
         self._lock = threading.RLock()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.row_factory = sqlite3.Row
@@ -74,6 +86,8 @@ class Store:
         ddl += [
             "CREATE TABLE user_secrets (user_id TEXT PRIMARY KEY, salt BLOB, hash BLOB)",
             "CREATE TABLE acl_roles_users (id TEXT PRIMARY KEY, role_id TEXT, user_id TEXT)",
+            "CREATE TABLE securitygroups_users (id TEXT PRIMARY KEY, group_id TEXT, user_id TEXT)",
+            "CREATE TABLE securitygroups_acl_roles (id TEXT PRIMARY KEY, group_id TEXT, role_id TEXT)",
             "CREATE TABLE acl_role_actions (id TEXT PRIMARY KEY, role_id TEXT, category TEXT,"
             " acltype TEXT, name TEXT, aclaccess INTEGER)",
             "CREATE TABLE audit_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT, model TEXT,"
@@ -135,10 +149,11 @@ class Store:
 
     def _present(self, model: Model, row: Mapping[str, Any], fields: Iterable[str] | None, names) -> dict:
         wanted = model.field_names if fields is None else ["id", *[f for f in fields if f != "id"]]
+        hidden = self.hidden_fields.get(model.name, ())
         record = {}
         for name in wanted:
             field = model.field(name)
-            if field is None:
+            if field is None or name in hidden:
                 continue  # [assumed] unknown fields in fields[] are left out, not an error
             if field.stored:
                 record[name] = row[name]
@@ -373,25 +388,53 @@ class Store:
                 found += [(model.name, row[0]) for row in self._db.execute(query, (title_prefix + "%",))]
         return found
 
-    def roles_of_user(self, user_id: str) -> list[dict]:
+    def fields_of(self, model: Model):
+        """The model's fields as this server exposes them."""
+        hidden = self.hidden_fields.get(model.name, ())
+        return tuple(f for f in model.fields if f.name not in hidden)
+
+    def present(self, model: Model, rows: list[dict], fields: list[str] | None) -> list[dict]:
+        """Related rows shown like a list: the fields asked for, else the given default set."""
+        with self._lock:
+            names = self._user_names()
+        return [self._present(model, row, fields, names) for row in rows]
+
+    def _joined(self, model: Model, link: str, key: str, other: str, value: str) -> list[dict]:
+        """Rows of ``model`` linked through table ``link`` (columns ``key`` -> ``other``) to ``value``."""
+        order = "user_name" if model is USER_MODEL else "name"
         with self._lock:
             rows = self._db.execute(
-                f"SELECT r.id, r.name FROM {quote(ACLROLE_MODEL.table)} r"
-                " JOIN acl_roles_users ru ON ru.role_id = r.id"
-                " WHERE ru.user_id = ? AND r.deleted = '0' ORDER BY r.name",
-                (user_id,),
+                f"SELECT m.* FROM {quote(model.table)} m JOIN {quote(link)} j ON j.{quote(other)} = m.id"
+                f" WHERE j.{quote(key)} = ? AND m.deleted = '0' ORDER BY m.{quote(order)}",
+                (value,),
             ).fetchall()
         return [dict(r) for r in rows]
 
+    def roles_of_user(self, user_id: str) -> list[dict]:
+        """The roles the user holds directly (link aclroles)."""
+        return self._joined(ACLROLE_MODEL, "acl_roles_users", "user_id", "role_id", user_id)
+
     def users_of_role(self, role_id: str) -> list[dict]:
+        return self._joined(USER_MODEL, "acl_roles_users", "role_id", "user_id", role_id)
+
+    def users_of_team(self, team_id: str) -> list[dict]:
+        return self._joined(USER_MODEL, "securitygroups_users", "group_id", "user_id", team_id)
+
+    def roles_of_team(self, team_id: str) -> list[dict]:
+        return self._joined(ACLROLE_MODEL, "securitygroups_acl_roles", "group_id", "role_id", team_id)
+
+    def roles_held(self, user_id: str) -> list[str]:
+        """Ids of the roles the user holds directly and through its teams (1crm-api.md §7)."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT u.id, u.user_name FROM {quote(USER_MODEL.table)} u"
-                " JOIN acl_roles_users ru ON ru.user_id = u.id"
-                " WHERE ru.role_id = ? AND u.deleted = '0' ORDER BY u.user_name",
-                (role_id,),
+                "SELECT role_id FROM acl_roles_users WHERE user_id = ?"
+                " UNION SELECT gr.role_id FROM securitygroups_acl_roles gr"
+                " JOIN securitygroups_users gu ON gu.group_id = gr.group_id"
+                f" JOIN {quote(SECURITYGROUP_MODEL.table)} g ON g.id = gr.group_id AND g.deleted = '0'"
+                " WHERE gu.user_id = ?",
+                (user_id, user_id),
             ).fetchall()
-        return [dict(r) for r in rows]
+        return [r[0] for r in rows]
 
     def actions_of_role(self, role_id: str) -> list[dict]:
         with self._lock:

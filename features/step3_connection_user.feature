@@ -9,7 +9,7 @@ Feature: Step 3 - Prepare the Riva connection user
   @R3.1 @blocking
   Scenario: R3.1 The connection user exists and is an active, ordinary user
     When the connection user's CRM account is read
-    Then the account is active, and neither a group nor a portal-only user
+    Then the account is active and neither portal-only nor Info Only, nor a group user where the server shows groups
 
   @R3.2 @blocking
   Scenario: R3.2 The connection user is an administrator

@@ -11,7 +11,7 @@ Feature: Step 4 - Prepare the target users
   @R4.2 @blocking
   Scenario: R4.2 Each target address matches exactly one active CRM user
     When each target address is matched to the CRM users by primary e-mail
-    Then every address matches exactly one active user who is neither a group nor a portal-only user
+    Then every address matches exactly one active user, neither portal-only nor Info Only, nor a group user where the server shows groups
 
   @R4.3 @blocking
   Scenario: R4.3 Each target user's role allows every synced datatype

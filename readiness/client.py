@@ -125,6 +125,10 @@ class CrmApi:
             if not records or offset >= int(page.get("total_results") or 0):
                 return
 
+    def related(self, model: str, record_id: str, link: str, *, fields=()) -> Iterator[dict]:
+        """A related list (GET /data/{Model}/{id}/{link}): paged like a list, and it too needs fields[]."""
+        return self.list(f"{model}/{record_id}/{link}", fields=fields)
+
     def fields_of(self, model: str) -> dict:
         """The model's field metadata (GET /meta/fields/{Model})."""
         return self._call("GET", f"meta/fields/{model}").get("fields") or {}

@@ -29,8 +29,8 @@ def read_account(api: CrmApi) -> Account:
         user_id = str(api.me()["id"]).split(":", 1)[-1]  # /me answers "Users:<id>"
         return Account(CrmUser.from_record(api.read("User", user_id, fields=USER_FIELDS)))
     except AuthenticationFailed as exc:
-        return Account(None, f"{api.username} cannot sign in ({exc}): the account may be missing or inactive, or its "
-                             "password wrong")
+        return Account(None, f"{api.username} cannot sign in ({exc}): the account may be missing, inactive or an "
+                             "Info Only user, or its password wrong")
     except (AccessDenied, NotFound) as exc:
         return Account(None, f"{api.username} cannot read its own user record: {exc}")
 
@@ -41,15 +41,22 @@ def active_ordinary_user(account: Account) -> Outcome:
         return Outcome.fail(account.problem)
     user = account.user
     if user.kind_problem:
-        return Outcome.fail(f"the connection user {user.label} {user.kind_problem}: Riva needs an active, ordinary "
-                            "user account")
-    return Outcome.ok(f"the connection user {user.label} exists and is an active, ordinary user")
+        return Outcome.fail(f"the connection user {user.label} {user.kind_problem}, so Riva cannot act as it: Riva "
+                            "needs an active, ordinary user account")
+    if user.unknown:
+        return Outcome.not_verifiable(f"the connection user {user.label} {user.unknown} — check its status in 1CRM "
+                                      "(Admin → Users)")
+    return Outcome.ok(f"the connection user {user.label} exists and is an active user, {user.ordinary}")
 
 
 def administrator(account: Account) -> Outcome:
     """R3.2"""
     if account.user is None:
         return Outcome.fail(account.problem)
+    if account.user.is_admin is None:
+        return Outcome.not_verifiable(f"the server's reply has no is_admin flag for the connection user "
+                                      f"{account.user.label}: check in 1CRM (Admin → Users) that it is an "
+                                      "administrator")
     if not account.user.is_admin:
         return Outcome.fail(f"the connection user {account.user.label} is not an administrator: assign it the "
                             "Administrator role, as Riva's impersonation needs")
@@ -61,8 +68,10 @@ def sees_users(load_directory) -> Outcome:
     try:
         directory: Directory = load_directory()
     except AccessDenied as exc:
-        return Outcome.fail(f"the connection user may not list CRM users ({exc}): Riva could not find any target "
-                            "user — give the connection user administrator rights")
+        directory = Directory([], problem=f"the connection user cannot list users through the API ({exc})")
+    if directory.problem:
+        return Outcome.fail(f"{directory.problem}: Riva could not find any target user — give the connection user "
+                            "administrator rights, and check that the User module is exposed through the API")
     return Outcome.ok(f"the connection user lists all {len(directory.users)} CRM users")
 
 
@@ -70,6 +79,8 @@ def dedicated(account: Account, directory: Directory, targets: tuple[Target, ...
     """R3.4 (advisory): the connection user is not itself one of the mailboxes Riva syncs."""
     if account.user is None:
         return Outcome.not_verifiable(f"the connection user's account could not be read: {account.problem}")
+    if directory.problem:
+        return Outcome.not_verifiable(f"the target users cannot be matched: {directory.problem} (see R3.3)")
     user = account.user
     shared = [t.email for t in targets if (m := directory.match(t.email).user) is not None and m.id == user.id]
     if shared:

@@ -13,9 +13,9 @@ from .config import Credentials, Secret, Settings
 from .connection_user import Account, read_account
 from .ledger import Ledger
 from .probes import ProbeResult, probe, sign_in_problem
-from .roles import Role, read_roles
+from .roles import RoleBook, read_rights
 from .targets import Target
-from .users import CrmUser, Directory, list_users
+from .users import CrmUser, Directory, load_directory
 from .http import CrmSession, ExchangeLog
 from .redaction import Redactor
 from .rest_api import RestApi
@@ -80,11 +80,11 @@ class ReadinessRun:
 
     @cached_property
     def directory(self) -> Directory:
-        return Directory(list_users(self.connection_api))
+        return load_directory(self.connection_api)
 
     @cached_property
-    def roles(self) -> list[Role]:
-        return read_roles(self.connection_api)
+    def roles(self) -> RoleBook:
+        return read_rights(self.connection_api)
 
     @cached_property
     def ledger(self) -> Ledger:
@@ -95,7 +95,7 @@ class ReadinessRun:
         pairs = []
         for target in self.settings.targets:
             match = self.directory.match(target.email)
-            if match.user is not None and match.user.kind_problem is None:
+            if match.user is not None and match.user.usable:
                 pairs.append((target, match.user))
         return pairs
 

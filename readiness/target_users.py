@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass
 
 from . import probes, roles
-from .errors import AccessDenied, CrmError, NotFound
+from .errors import CrmError
 from .outcome import Outcome
 from .run import ReadinessRun
 from .targets import Target
@@ -35,16 +35,20 @@ def target_facts(run: ReadinessRun) -> dict[str, dict[str, str]]:
     """mailbox -> the CRM user it matched, that user's status and roles: the per-target table's columns."""
     facts = {}
     try:
-        all_roles = run.roles
+        book = run.roles
     except CrmError:
-        all_roles = None  # evidence only: R4.3 reports why roles cannot be read
+        book = None  # evidence only: R4.3 reports why roles cannot be read
+    if book is not None and book.problem:
+        book = None
     for target in run.settings.targets:
         user = run.directory.match(target.email).user
         if user is None:
             facts[target.email] = {"crm_user": "", "user_status": "", "roles": ""}
             continue
-        kind = user.kind_problem.removeprefix("is ") if user.kind_problem else "active"
-        names = "(not readable)" if all_roles is None else ", ".join(r.name for r in roles.roles_of(user, all_roles))
+        kind = user.kind_problem.removeprefix("is ") if user.kind_problem else \
+            "not verifiable" if user.unknown else "active"
+        names = "(not readable)" if book is None else \
+            ", ".join(h.role.name + h.via for h in book.held_by(user) if h.role.id != roles.GAP_ID)
         facts[target.email] = {"crm_user": user.label, "user_status": kind,
                                "roles": "administrator" if user.is_admin else names or "(none)"}
     return facts
@@ -77,17 +81,17 @@ def role_rights(run: ReadinessRun) -> list[Outcome]:
     """R4.3: each distinct role read once; each matched target user judged in memory."""
     pairs = run.matched_targets()
     if not pairs:
-        return [Outcome.not_verifiable("no target address matches a CRM user Riva can act as (see R4.2)")]
-    try:
-        all_roles = run.roles
-    except (AccessDenied, NotFound) as exc:
+        why = f" ({run.directory.problem}, see R3.3)" if run.directory.problem else " (see R4.2)"
+        return [Outcome.not_verifiable(f"no target address matches a CRM user Riva can act as{why}")]
+    book = run.roles
+    if book.problem:
         modules = ", ".join(roles.MODULES.get(m, m) for m in run.settings.datatypes)
         return [Outcome.not_verifiable(
-            f"not verifiable through the API: roles cannot be read ({exc}); the probes of R4.4 are the evidence for "
-            f"the probe users only — check by hand: in 1CRM, Admin → User Management, note the roles of the user of "
-            f"{t.email} (and of its teams), then Admin → Roles → each of them: {modules} allow Access (Enabled), "
-            "View, List, Edit, Delete, Import and Export", subject=t.email) for t, _ in pairs]
-    return [roles.judge(t.email, user, roles.roles_of(user, all_roles), run.settings.datatypes) for t, user in pairs]
+            f"not verifiable through the API: {book.problem}; the probes of R4.4 are the evidence for the probe users "
+            f"only — check by hand: in 1CRM, Admin → User Management, note the roles of the user of {t.email} (and of "
+            f"its teams), then Admin → Roles → each of them: {modules} allow Access (Enabled), View, List, Edit, "
+            "Delete, Import and Export", subject=t.email) for t, _ in pairs]
+    return [roles.judge(t.email, user, book, run.settings.datatypes, probe_user=t.is_probe_user) for t, user in pairs]
 
 
 @dataclass(frozen=True)

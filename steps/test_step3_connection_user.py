@@ -17,7 +17,7 @@ def list_users(readiness_run):
     return connection_user.sees_users(lambda: readiness_run.directory)
 
 
-@then("the account is active, and neither a group nor a portal-only user")
+@then("the account is active and neither portal-only nor Info Only, nor a group user where the server shows groups")
 def active_ordinary_user(check, account):
     check.expect(connection_user.active_ordinary_user(account))
 

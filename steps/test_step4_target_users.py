@@ -48,7 +48,7 @@ def probes_owned(check, probes):
     check.expect_all(target_users.ownership(probes))
 
 
-@then("every address matches exactly one active user who is neither a group nor a portal-only user")
+@then("every address matches exactly one active user, neither portal-only nor Info Only, nor a group user where the server shows groups")
 @then("every target user may access, read, create, edit, delete, import and export every synced datatype")
 def every_target_passes(check, outcomes):
     check.expect_all(outcomes)

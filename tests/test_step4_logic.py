@@ -1,4 +1,4 @@
-"""Matching, role evaluation, ownership and the ledger, without a server."""
+"""Matching, ownership and the ledger, without a server (role rights: test_rights_logic.py)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ from readiness.errors import AccessDenied, NotFound
 from readiness.interrupts import deferred_interrupts
 from readiness.ledger import Ledger
 from readiness.probes import ProbeResult, is_probe_record, ownership_outcome
-from readiness.roles import Role, judge
 from readiness.users import CrmUser, Directory
+
+ABSENT = object()  # a field the server's reply does not carry
 
 
 def user(user_name, email1, email2="", status="Active", admin="0", portal="0", group="0", uid=None):
-    return CrmUser.from_record({"id": uid or user_name, "user_name": user_name, "first_name": user_name.title(),
-                                "email1": email1, "email2": email2, "status": status, "is_admin": admin,
-                                "portal_only": portal, "is_group": group})
+    record = {"id": uid or user_name, "user_name": user_name, "first_name": user_name.title(), "email1": email1,
+              "email2": email2, "status": status, "is_admin": admin, "portal_only": portal, "is_group": group}
+    return CrmUser.from_record({k: v for k, v in record.items() if v is not ABSENT})
 
 
 DIRECTORY = Directory([
@@ -29,6 +30,8 @@ DIRECTORY = Directory([
     user("revived1", "revived@example.com", status="Inactive"), user("revived2", "revived@example.com"),
     user("sec", "sec@example.com", email2="alias@example.com"),
     user("Case", "Case.User@Example.com"),
+    user("ivan", "info@example.com", status="Info Only"),
+    user("grp", "group@example.com", group="1"),
 ])
 
 
@@ -40,34 +43,14 @@ DIRECTORY = Directory([
     ("alias@example.com", False, False, "only a secondary e-mail matches (sec"),
     ("nobody@example.com", False, False, "no CRM user has this primary e-mail"),
     ("case.user@example.com", False, True, "only when ignoring letter case"),
+    ("info@example.com", False, False, "is an Info Only user (cannot sign in), so Riva cannot act as them"),
+    ("group@example.com", False, False, "is a group user"),
     (" ann@example.com", False, True, "ignoring letter case or spaces"),
 ])
 def test_matching_diagnoses(address, passed, advisory, words):
     outcome = DIRECTORY.match(address).outcome
     assert (outcome.passed, outcome.advisory, outcome.subject) == (passed, advisory, address)
     assert words in outcome.message
-
-
-def role(name, members=(), **modules):
-    return Role(name, name, {module: dict(actions) for module, actions in modules.items()}, set(members))
-
-
-def test_most_restrictive_role_wins_and_messages_read_like_riva():
-    sales = role("Sales", Meetings={"delete": 90})
-    strict = role("Strict", Meetings={"delete": -99}, Leads={"export": -99})
-    outcome = judge("a@x.org", user("a", "a@x.org"), [sales, strict], ("Meeting", "Lead", "Contact"))
-    assert not outcome.passed and not outcome.advisory
-    assert outcome.message == ("target user a cannot delete Meeting records: role 'Strict' denies delete; "
-                               "cannot export Lead records: role 'Strict' denies export")
-
-
-def test_disabled_module_owner_only_admin_and_no_role():
-    disabled = judge("a@x.org", user("a", "a@x.org"), [role("R", Calls={"access": -98, "edit": 90})], ("Call",))
-    assert "the Calls module is disabled by role 'R'" in disabled.message
-    owner = judge("a@x.org", user("a", "a@x.org"), [role("R", Accounts={"edit": 75})], ("Account",))
-    assert not owner.passed and owner.advisory and "only its own Account records" in owner.message
-    assert judge("a@x.org", user("a", "a@x.org", admin="1"), [role("R", Calls={"access": -98})], ("Call",)).passed
-    assert judge("a@x.org", user("a", "a@x.org"), [], ("Call",)).passed
 
 
 def test_ownership_names_the_wrong_owner():
@@ -142,3 +125,39 @@ def test_interrupts_are_held_back_until_cleanup_is_done():
             os.kill(os.getpid(), signal.SIGINT)
             done.append("cleanup finished")
     assert done == ["cleanup finished"]
+
+
+UNSURE = Directory([
+    user("nostat", "nostat@example.com", status=ABSENT),
+    user("odd", "odd@example.com", status="Pending"),
+    user("half1", "half@example.com"), user("half2", "half@example.com", status=ABSENT),
+    user("noportal", "noportal@example.com", portal=ABSENT),
+])
+
+
+@pytest.mark.parametrize("address, words", [
+    ("nostat@example.com", "has no status in the server's reply: whether it is Active cannot be verified"),
+    ("odd@example.com", "has the status 'Pending', which is none of Active, Inactive, Info Only"),
+    ("half@example.com", "2 CRM users have this primary e-mail (half1 (Half1), half2 (Half2)) and not every status "
+                         "is readable"),
+    ("noportal@example.com", "no readable portal_only flag"),
+])
+def test_a_missing_or_unknown_status_is_not_verifiable_never_active(address, words):
+    match = UNSURE.match(address)
+    assert not match.outcome.passed and not match.outcome.verifiable, match.outcome
+    assert words in match.outcome.message
+    assert match.user is None or not match.user.usable  # never judged in R4.3 or probed as if active
+
+
+def test_group_users_are_only_claimed_where_the_server_exposes_them():
+    exposed = Directory([user("ann", "ann@example.com")]).match("ann@example.com").outcome
+    assert exposed.passed and "neither a group nor a portal-only user" in exposed.message
+    hidden = Directory([user("ann", "ann@example.com", group=ABSENT)]).match("ann@example.com").outcome
+    assert hidden.passed and "not a group" not in hidden.message.split("(")[0]
+    assert "the server does not expose group users" in hidden.message
+
+
+def test_a_directory_that_could_not_be_listed_matches_nobody_and_says_why():
+    directory = Directory([], problem="the connection user cannot list users through the API (HTTP 404: gone)")
+    outcome = directory.match("ann@example.com").outcome
+    assert not outcome.verifiable and "could not be matched" in outcome.message and "see R3.3" in outcome.message

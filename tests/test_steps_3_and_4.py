@@ -29,8 +29,9 @@ def test_healthy_with_two_probe_users_is_go(suite):
     "preset, requirement, message",
     [
         ("connection-user-not-admin", "R3.2", r"the connection user riva_svc \(Riva Service\) is not an administrator"),
-        ("connection-user-inactive", "R3.1", r"riva_svc cannot sign in .*missing or inactive"),
-        ("connection-user-cannot-list-users", "R3.3", r"may not list CRM users .*\[Users:list\]"),
+        ("connection-user-inactive", "R3.1", r"riva_svc cannot sign in .*missing, inactive or an Info Only user"),
+        ("connection-user-cannot-list-users", "R3.3",
+         r"the connection user cannot list users through the API \(HTTP 403: \[Users:list\]"),
     ],
 )
 def test_connection_user_problems(suite, preset, requirement, message):
@@ -83,6 +84,8 @@ def test_each_matching_diagnosis_of_r42(suite, preset, address, message, blockin
         ("role-denies-meeting-delete", r"target user alice\.archer cannot delete Meeting records: role 'Sales' denies delete"),
         ("role-denies-lead-export", r"target user alice\.archer cannot export Lead records: role 'Sales' denies export"),
         ("role-disables-module", r"target user alice\.archer the Calls module is disabled by role 'Sales'"),
+        ("role-relies-on-default-role", r"target user alice\.archer cannot delete Meeting records: the Default Role "
+                                        r"\(role 'Sales' does not list delete\) denies delete"),
     ],
 )
 def test_role_rights_fail_r43_naming_user_module_and_action(suite, preset, message):

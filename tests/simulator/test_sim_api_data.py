@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from crm_simulator import CONNECTION_USER
+from crm_simulator import CONNECTION_USER, Simulator
 from crm_simulator.schema import MODELS, RECORD_MODEL_NAMES
 
 DATETIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
@@ -26,7 +26,8 @@ def test_user_list_default_fields_and_paging(client, admin_token):
     assert len(body["records"]) == 20  # default limit
     total = body["total_results"]
     assert total > 30
-    assert set(body["records"][0]) == {"id", "user_name", "first_name", "last_name", "email1", "status", "date_modified"}
+    # without fields[] only the default set: a client that forgets fields[] gets no e-mail, status or flags
+    assert set(body["records"][0]) == {"name", "first_name", "id", "last_name"}
     assert all(len(r["id"]) == 36 for r in body["records"])
     # page through with offset until total_results
     seen = []
@@ -63,16 +64,51 @@ def test_fields_and_order(client, admin_token):
     params = {"fields[]": ["user_name", "is_admin", "is_group", "portal_only", "email2"], "order": "user_name DESC",
               "limit": 200}
     records = client.get("/api.php/data/User", token=admin_token, params=params).json()["records"]
-    assert set(records[0]) == {"id", "user_name", "is_admin", "is_group", "portal_only", "email2"}
+    assert set(records[0]) == {"id", "user_name", "is_admin", "portal_only", "email2"}  # no is_group (§6)
     names = [r["user_name"] for r in records]
     assert names == sorted(names, key=str.lower, reverse=True)
     by_name = {r["user_name"]: r for r in records}
     assert by_name["riva_svc"]["is_admin"] == "1"
     assert by_name["alice.archer"]["is_admin"] == "0"
-    assert by_name["support.team"]["is_group"] == "1"
     assert by_name["paula.portal"]["portal_only"] == "1"
     reply = client.get("/api.php/data/User", token=admin_token, params={"order": "no_such_field"})
     assert reply.status_code == 400
+
+
+def test_fields_indexed_like_phps_own_client_are_read_like_fields_brackets(client, admin_token):
+    # 1CRM's PHP client sends fields[0]=..&fields[1]=..; PHP reads both forms alike (1crm-api.md §3)
+    indexed = client.get("/api.php/data/User", token=admin_token,
+                         params={"fields[0]": "user_name", "fields[1]": "status", "limit": 200}).json()["records"]
+    bracketed = client.get("/api.php/data/User", token=admin_token,
+                           params={"fields[]": ["user_name", "status"], "limit": 200}).json()["records"]
+    assert indexed == bracketed and set(indexed[0]) == {"id", "user_name", "status"}
+    alice_id = client.user_id("alice.archer")
+    one = client.get(f"/api.php/data/User/{alice_id}", token=admin_token, params={"fields[0]": "email1"}).json()
+    assert one["record"] == {"id": alice_id, "email1": "alice.archer@example.com"}
+
+
+def test_related_lists_without_fields_give_the_default_set_only(client, admin_token):
+    roles = {r["name"]: r["id"] for r in client.get("/api.php/data/ACLRole", token=admin_token).json()["records"]}
+    actions = client.get(f"/api.php/data/ACLRole/{roles['Sales']}/actions", token=admin_token).json()["records"]
+    assert set(actions[0]) == {"id", "name"}  # no category, acltype or aclaccess: a client must ask for them
+    holders = client.get(f"/api.php/data/ACLRole/{roles['Sales']}/users", token=admin_token).json()["records"]
+    assert set(holders[0]) == {"name", "first_name", "id", "last_name"}
+    teams = client.get("/api.php/data/SecurityGroup", token=admin_token).json()["records"]
+    members = client.get(f"/api.php/data/SecurityGroup/{teams[0]['id']}/users", token=admin_token).json()["records"]
+    assert set(members[0]) == {"name", "first_name", "id", "last_name"}
+    asked = client.get(f"/api.php/data/SecurityGroup/{teams[0]['id']}/users", token=admin_token,
+                       params={"fields[]": ["user_name", "email1", "is_group", "nonsense"]}).json()["records"]
+    assert set(asked[0]) == {"id", "user_name", "email1"}  # is_group is not exposed, unknown fields are left out
+
+
+def test_is_group_only_under_the_preset_that_exposes_it(client_for):
+    with Simulator("target-group-user", tls=False) as sim:
+        c = client_for(sim)
+        admin = c.token()
+        users = c.get("/api.php/data/User", token=admin, params={"fields[]": ["user_name", "is_group"], "limit": 200})
+        by_name = {u["user_name"]: u for u in users.json()["records"]}
+        assert by_name["support.team"]["is_group"] == "1" and by_name["alice.archer"]["is_group"] == "0"
+        assert "is_group" in c.get("/api.php/meta/fields/User", token=admin).json()["fields"]
 
 
 def test_advertised_filters_work_and_others_are_refused(client, admin_token, riva_id):
@@ -82,7 +118,7 @@ def test_advertised_filters_work_and_others_are_refused(client, admin_token, riv
     assert meta["fields"]["id"]["editable"] is False
     assert "assigned_user_id" in client.get("/api.php/meta/fields/Contact", token=admin_token).json()["filters"]
 
-    one = client.get("/api.php/data/User", token=admin_token, params={"filters[user_name]": "alice.archer"}).json()
+    one = client.get("/api.php/data/User", token=admin_token, params={"filters[user_name]": "alice.archer", "fields[]": "email1"}).json()
     assert one["total_results"] == 1 and one["records"][0]["email1"] == "alice.archer@example.com"
     inactive = client.get("/api.php/data/User", token=admin_token,
                           params={"filters[status]": "Inactive", "fields[]": "status", "limit": 200}).json()
@@ -193,7 +229,9 @@ def test_read_only_models_for_the_api(client, admin_token):
     assert reply.status_code == 405
     user = client.get(f"/api.php/data/User/{alice_id}", token=admin_token).json()["record"]
     assert user["status"] == "Active"
-    assert {"user_name", "email1", "email2", "status", "is_admin", "portal_only", "is_group"} <= set(user)
+    assert {"user_name", "email1", "email2", "status", "is_admin", "portal_only"} <= set(user)
+    assert "is_group" not in user and "is_group" not in client.get("/api.php/meta/fields/User",
+                                                                   token=admin_token).json()["fields"]
     assert not {"password", "user_password", "user_hash"} & set(user)  # never a password or its hash
 
 
@@ -210,12 +248,12 @@ def test_role_endpoints(client, admin_token):
     assert mine == {"records": [{"id": by_name["Sales"], "name": "Sales"}], "total_results": 1}
 
     holders = client.get(f"/api.php/data/ACLRole/{by_name['Sales']}/users", token=admin_token,
-                         params={"limit": 200}).json()
+                         params={"limit": 200, "fields[]": "user_name"}).json()
     assert {"id": alice_id, "user_name": "alice.archer"} in holders["records"]
     assert set(holders["records"][0]) == {"id", "user_name"}
 
     actions = client.get(f"/api.php/data/ACLRole/{by_name['Sales']}/actions", token=admin_token,
-                         params={"limit": 200}).json()
+                         params={"limit": 200, "fields[]": ["category", "acltype", "name", "aclaccess"]}).json()
     assert actions["total_results"] == 11 * 7
     rights = {(a["category"], a["name"]): a["aclaccess"] for a in actions["records"]}
     assert set(actions["records"][0]) == {"id", "category", "acltype", "name", "aclaccess"}
@@ -224,7 +262,8 @@ def test_role_endpoints(client, admin_token):
     assert {c for c, _ in rights} == {"Contacts", "Leads", "Accounts", "Meetings", "Calls", "Tasks", "Notes",
                                       "Emails", "Opportunities", "Cases", "Project"}
     read_only = client.get(f"/api.php/data/ACLRole/{by_name['Read only']}/actions", token=admin_token,
-                           params={"limit": 200}).json()["records"]
+                           params={"limit": 200, "fields[0]": "category", "fields[1]": "name",
+                                   "fields[2]": "aclaccess"}).json()["records"]
     ro = {(a["category"], a["name"]): a["aclaccess"] for a in read_only}
     assert ro[("Meetings", "view")] == 90 and ro[("Meetings", "edit")] == -99 and ro[("Meetings", "import")] == -99
     reply = client.get(f"/api.php/data/Contact/{alice_id}/nolink", token=admin_token)

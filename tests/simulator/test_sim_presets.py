@@ -227,7 +227,8 @@ def test_connection_user_inactive(client_for):
         reply = c.grant()
         assert reply.status_code == 401 and reply.json()["error"] == "invalid_credentials"
         admin = c.token("admin")
-        users = c.get("/api.php/data/User", token=admin, params={"filters[user_name]": "riva_svc"}).json()
+        users = c.get("/api.php/data/User", token=admin,
+                      params={"filters[user_name]": "riva_svc", "fields[]": "status"}).json()
         assert users["records"][0]["status"] == "Inactive"
 
 
