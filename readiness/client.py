@@ -199,7 +199,8 @@ def parse_reply(response: requests.Response, path: str) -> dict:
     if status >= 500:
         raise ServerError(f"server error HTTP {status} for {path}: {text}", url=url, status=status)
     if status == 400 and path != TOKEN_PATH:
-        raise Refused(f"HTTP 400 for {path}: {text}", reason=text, url=url, status=status)
+        words = " ".join(str(body[k]) for k in ("message", "hint") if body.get(k)) or text  # not the error code
+        raise Refused(f"HTTP 400 for {path}: {text}", reason=words, url=url, status=status)
     raise CrmError(f"HTTP {status} for {path}: {text}", url=url, status=status)
 
 
