@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from faker import Faker
 
 from .client import CrmApi
-from .errors import AccessDenied, AuthenticationFailed, CrmError, Refused
+from .errors import AccessDenied, AuthenticationFailed, CrmError, NotFound, Refused
 from .fields_meta import FieldsMeta
 from .ledger import Ledger, is_gone
 from .markers import DESCRIPTION, MARKER, PROBE_TITLE, Marker, is_probe_record, marker_fields, title_field
@@ -66,7 +66,7 @@ class Prober:
                 raise _Finding(payload.unmarkable, verifiable=False)
             record_id = self._create(marker, payload.data, f"probe {model}")
             step = "read"
-            created = self._confirmed(marker, record_id, self.api.read(model, record_id))
+            created = self._confirmed(marker, record_id, self._read_created(marker, record_id))
             step = "modify"
             self.api.update(model, record_id, {"description": marker.modified_description})
             updated = self._confirmed(marker, record_id, self.api.read(model, record_id))
@@ -101,6 +101,14 @@ class Prober:
         except Refused as exc:
             raise _Finding(refusal(what, exc, self.meta(marker.model), data)) from None
 
+    def _read_created(self, marker: Marker, record_id: str, fields=()) -> dict:
+        try:
+            return self.api.read(marker.model, record_id, fields=fields)
+        except NotFound:
+            self.ledger.disown(marker, record_id)  # the record made, if any, is looked for by its mark
+            raise _Finding(f"{self.who}: the server's create reply named a {marker.model} record ({record_id}) "
+                           "that cannot be read") from None
+
     def _confirmed(self, marker: Marker, record_id: str, record: dict) -> dict:
         """The record the server named, if it carries this record's mark; else a finding, and hands off."""
         if not isinstance(record, dict) or not marker.matches(record):
@@ -124,7 +132,7 @@ class Prober:
             raise _Finding(payload.unmarkable, verifiable=False)
         try:
             record_id = self._create(marker, payload.data, f"{target} the probe {model} needs")
-            self._confirmed(marker, record_id, self.api.read(target, record_id, fields=marker_fields(target)))
+            self._confirmed(marker, record_id, self._read_created(marker, record_id, marker_fields(target)))
         except AccessDenied as exc:
             raise _Finding(f"{self.who} cannot create the {target} record the probe {model} needs ({name}): {exc}") from None
         helpers.append((marker, record_id))

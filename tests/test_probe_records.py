@@ -255,13 +255,25 @@ def test_maybe_created_records_are_reported_for_the_sweep_when_they_cannot_be_lo
     assert len(problems) == 1 and "may have been created" in problems[0] and "python -m readiness sweep" in problems[0]
 
 
-def test_a_refused_create_is_not_registered_but_a_server_error_is():
-    api = crm(refuse=lambda model, data: "Field 'x' is required")
+def test_a_refused_create_is_not_registered_but_one_without_a_reply_is():
+    from readiness.errors import Refused
+
+    api = crm(refuse=lambda model, data: "Field 'x' is required" if model == "Meeting" else None, lose_reply={"Call"})
     ledger = Ledger(lambda: api)
-    marker = Marker.new("Meeting", RUN)
-    with pytest.raises(Exception):
-        ledger.create(api, marker, marker.data())
-    assert ledger.pending == []
+    meeting, call = Marker.new("Meeting", RUN), Marker.new("Call", RUN)
+    with pytest.raises(Refused):
+        ledger.create(api, meeting, meeting.data())
+    with pytest.raises(CrmTimeout):
+        ledger.create(api, call, call.data())
+    assert [(e.model, e.record_id) for e in ledger.pending] == [("Call", None)]
+
+
+def test_a_create_reply_naming_no_readable_record_is_a_finding():
+    api = crm(reply_id=lambda model, new_id: "no-such-id")
+    probe, ledger = prober(api)
+    result = probe.probe("Meeting")
+    assert "named a Meeting record (no-such-id) that cannot be read" in result.failure
+    assert ledger.undo() == [] and api.records == {}  # the record made was found by its mark
 
 
 # ----- finding marked records ------------------------------------------------------------------------------
