@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .client import CrmApi
-from .errors import AccessDenied, CrmError, NotFound, ReadinessError, UnexpectedReply
+from .errors import AccessDenied, AuthenticationFailed, CrmError, NotFound, ReadinessError, UnexpectedReply
 from .fields_meta import FieldsMeta
 from .interrupts import deferred_interrupts
 from .markers import Marker, find_marked, marker_fields
@@ -116,7 +116,7 @@ class Ledger:
                 record = api.read(model, record_id, fields=marker_fields(model))
             except NotFound:
                 return None  # gone already
-            except AccessDenied:
+            except (AccessDenied, AuthenticationFailed):
                 continue  # the creator may not see it (any more): the connection user (an administrator) can
             except CrmError as exc:
                 return f"{model} {record_id}: {exc}"
@@ -145,7 +145,7 @@ class Ledger:
         for api in (self._fallback(), entry.creator):
             try:
                 search = find_marked(api, model, self._meta(api, model), entry.marker.title, entry.marker.matches)
-            except AccessDenied as exc:
+            except (AccessDenied, AuthenticationFailed) as exc:
                 last_problem = str(exc)
                 continue
             except (CrmError, ReadinessError) as exc:

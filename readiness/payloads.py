@@ -22,6 +22,9 @@ REFERENCES = frozenset({"ref", "relate", "link", "id"})
 DATES, DATETIMES = frozenset({"date"}), frozenset({"datetime", "datetimecombo"})
 INTEGERS = frozenset({"int", "integer", "duration", "number"})
 DECIMALS = frozenset({"currency", "decimal", "float", "double"})
+# [assumed] the server sets these itself (ownership goes to the signed-in user), whatever the metadata says
+SERVER_SET = frozenset({"id", "deleted", "date_entered", "date_modified", "assigned_user_id", "created_by",
+                        "modified_user_id"})
 # Required references 1CRM's models have without a default [source] -> the model they point to.
 KNOWN_REFERENCES = {
     "Opportunity": {"account": "Account"},
@@ -98,7 +101,7 @@ def build_payload(model: str, meta: FieldsMeta, marker: Marker, fake: Faker, ref
 
 
 def _needs_value(info: FieldInfo) -> bool:
-    return info.required and not info.has_default and info.editable
+    return info.required and not info.has_default and info.editable and info.name not in SERVER_SET
 
 
 def _fit(model: str, info: FieldInfo, value, notes: list[str]) -> str:

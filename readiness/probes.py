@@ -69,7 +69,7 @@ class Prober:
             created = self._confirmed(marker, record_id, self._read_created(marker, record_id))
             step = "modify"
             self.api.update(model, record_id, {"description": marker.modified_description})
-            updated = self._confirmed(marker, record_id, self.api.read(model, record_id))
+            updated = self._confirmed(marker, record_id, self.api.read(model, record_id), after_modify=True)
             step = "delete"
             self.api.delete(model, record_id)
             if not is_gone(self.api, model, record_id):
@@ -109,11 +109,14 @@ class Prober:
             raise _Finding(f"{self.who}: the server's create reply named a {marker.model} record ({record_id}) "
                            "that cannot be read") from None
 
-    def _confirmed(self, marker: Marker, record_id: str, record: dict) -> dict:
+    def _confirmed(self, marker: Marker, record_id: str, record: dict, *, after_modify: bool = False) -> dict:
         """The record the server named, if it carries this record's mark; else a finding, and hands off."""
         if not isinstance(record, dict) or not marker.matches(record):
             self.ledger.disown(marker, record_id)
             title = record.get(marker.title_field) if isinstance(record, dict) else None
+            if after_modify:
+                raise _Finding(f"{self.who}: after the modify, the {marker.model} record {record_id} no longer carries "
+                               f"the probe's mark (titled {title!r}) — the suite did not delete it")
             raise _Finding(f"{self.who}: the server's create reply named a {marker.model} record that is not the "
                            f"probe's ({record_id}, titled {title!r}) — the suite did not modify it")
         return record

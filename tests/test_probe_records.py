@@ -105,8 +105,12 @@ def test_every_required_field_without_default_gets_a_value_of_its_type():
         "vip": {"type": "bool", "required": True}, "contact_email": {"type": "email", "required": True},
         "source": {"type": "enum", "required": True, "default": "Web"},  # has a default: left to the server
         "locked": {"type": "varchar", "required": True, "editable": False},
+        "assigned_user_id": {"type": "id", "required": True},  # the server assigns it to the creator
     }, filters=("last_name",))
-    data = payload("Contact", contact).data
+    assert references("Contact", contact) == {}
+    built = payload("Contact", contact)
+    data = built.data
+    assert built.notes == () and "assigned_user_id" not in data
     assert data["last_name"] == f"{MARKER} {RUN}" and data["description"].startswith(f"{DESCRIPTION} Run {RUN}")
     assert data["customer_code"] and data["region"] == "north"
     assert DATE.match(data["signed_on"]) and DATETIME.match(data["next_call"])
@@ -213,6 +217,19 @@ def test_a_create_reply_naming_another_record_is_a_finding_and_that_record_is_le
     assert api.writes(record_id=seeded) == [] and api.records[("Meeting", seeded)] == before
     assert ledger.undo() == []  # the run's own record is found by its mark and removed
     assert api.writes(record_id=seeded) == [] and list(api.records) == [("Meeting", seeded)]
+
+
+def test_a_record_that_loses_its_mark_on_modify_is_not_deleted():
+    class Swapping(FakeCrm):
+        def update(self, model, record_id, data):  # the server swaps the record under the id
+            super().update(model, record_id, {**data, "name": "Quarterly review", "description": "real notes"})
+
+    api = Swapping(crm().meta)
+    probe, ledger = prober(api)
+    result = probe.probe("Meeting")
+    assert "after the modify, the Meeting record" in result.failure and "did not delete it" in result.failure
+    assert [c[0] for c in api.writes()] == ["update"] and len(api.records) == 1
+    assert ledger.undo() == [] and len(api.records) == 1  # not the probe's any more: left alone
 
 
 def test_a_lost_create_reply_leaves_a_maybe_created_entry_that_the_cleanup_finds():
