@@ -162,7 +162,7 @@ class Ledger:
 
 
 def _refused(exc: CrmError) -> bool:
-    """A clear 4xx answer: the server refused the create, so no record was made."""
+    """A clear 4xx answer: the server refused the create, so no record was made. # [assumed]"""
     return exc.status is not None and 400 <= exc.status < 500 and not isinstance(exc, UnexpectedReply)
 
 
