@@ -17,7 +17,8 @@ from flask import Blueprint, Response, jsonify, request
 from .acl import check_acl, check_owner, is_admin
 from .auth import sign_in
 from .context import ALL_METHODS, auth, deny, fail, preset, server, store
-from .schema import ACLROLE_MODEL, ACTION_FIELDS, MODELS, RELATED_LIST_FIELDS, SECURITYGROUP_MODEL, USER_MODEL, Model
+from .schema import (ACLROLE_MODEL, ACTION_FIELDS, FOLDER_MODEL, MODELS, REFERENCE, RELATED_LIST_FIELDS,
+                     SECURITYGROUP_MODEL, USER_MODEL, Model)
 from .seed import CONNECTION_USER
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 200
@@ -63,7 +64,7 @@ def api_user(required: bool = True) -> dict | None:
 
 
 def model_or_404(name: str) -> Model:
-    model = MODELS.get(name)
+    model = store.models.get(name)
     if model is None or (model is ACLROLE_MODEL and not preset.roles_readable):
         fail(404, f"Model {name} not found")
     return model
@@ -221,6 +222,8 @@ def data_list(model_name: str):
     allow("GET", "POST")
     user = api_user()
     model = model_or_404(model_name)
+    if model is FOLDER_MODEL:
+        return folders(user)
     if request.method == "POST":
         owner = check_acl(user, model, "edit")
         data = data_body()
@@ -247,11 +250,21 @@ def data_list(model_name: str):
     return jsonify({"records": records, "total_results": total})
 
 
+def folders(user: dict) -> Response:
+    """[assumed] a user lists only their own e-mail folders; folders are read-only over the API."""
+    allow("GET")
+    offset, limit = paging()
+    records, total = store.list(FOLDER_MODEL, fields=fields_arg(), offset=offset, limit=limit, owner_id=user["id"])
+    return jsonify({"records": records, "total_results": total})
+
+
 @bp.route("/api.php/data/<model_name>/<record_id>", methods=ALL_METHODS)
 def data_record(model_name: str, record_id: str):
     allow("GET", "PATCH", "PUT", "DELETE")
     user = api_user()
     model = model_or_404(model_name)
+    if model is FOLDER_MODEL:
+        allow("GET")  # [assumed] read-only
     action = {"GET": "view", "HEAD": "view", "PATCH": "edit", "PUT": "edit", "DELETE": "delete"}[request.method]
     owner = check_acl(user, model, action)
     record_or_404(model, record_id)
@@ -294,15 +307,24 @@ def data_related(model_name: str, record_id: str, link: str):
     return list_reply(store.present(shown, rows(record_id), fields))
 
 
+def field_meta(f) -> dict:
+    """One field as /meta/fields describes it; default, options and bean_name only where they apply."""
+    info = {"vname": f.label, "type": f.type, "required": f.required, "editable": f.editable}
+    if f.default is not None:
+        info["default"] = f.default
+    if f.options:
+        info["options"] = dict(f.options)
+    if f.type == REFERENCE:
+        info["bean_name"] = f.target  # [assumed] key name
+    return info
+
+
 @bp.route("/api.php/meta/fields/<model_name>", methods=ALL_METHODS)
 def meta_fields(model_name: str):
     allow("GET")
     api_user()
     model = model_or_404(model_name)
-    fields = {
-        f.name: {"vname": f.label, "type": f.type, "required": f.required, "editable": f.editable}
-        for f in store.fields_of(model)
-    }
+    fields = {f.name: field_meta(f) for f in store.fields_of(model) if f.advertised}
     filters = {
         name: {"vname": model.field(name).label, "type": model.field(name).type} for name in model.filters
     }

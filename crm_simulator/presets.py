@@ -67,6 +67,10 @@ class Preset:
     connection_user_lists_users: bool = True  # False: listing User is denied to the connection user
     password_expires_in_days: int | None = None  # [assumed] User.password_expires of the connection user
     write_delay: float = 0.0  # seconds each data write takes (lets tests interrupt a run mid-probe)
+    # (model, field, advertised): a customisation's required text field without default; advertised=False:
+    # enforced on create, but /meta/fields does not list it
+    required_fields: tuple[tuple[str, str, bool], ...] = ()
+    email_folders: bool = True  # False: no user has an e-mail folder the API lists (Email's folder_ref cannot be set)
     # --- scale ----------------------------------------------------------------------------------
     faker_users: int = 24  # users beyond the fixed ones
     extra_full_roles: int = 0  # roles "Team 01".. with every right; faker users are spread over them
@@ -375,6 +379,23 @@ _ALL = [
         "probe-password-wrong",
         "The password given for probe user bob.baker is wrong.",
         wrong_probe_passwords=("bob.baker@example.com",),
+    ),
+    _variant(
+        "custom-required-field",
+        "A customisation made Contact's 'customer_code' required without a default, and /meta/fields says so: "
+        "the probes fill it (GO).",
+        required_fields=(("Contact", "customer_code", True),),
+    ),
+    _variant(
+        "hidden-required-field",
+        "A customisation made Lead's 'region' required, but /meta/fields does not list it: the probe Lead is "
+        "refused with 400 (R4.4 failed as a customisation, not as missing rights).",
+        required_fields=(("Lead", "region", False),),
+    ),
+    _variant(
+        "no-email-folders",
+        "The API lists no e-mail folder for the target users: a probe Email cannot be filed (R4.4 not verifiable).",
+        email_folders=False,
     ),
 ]
 

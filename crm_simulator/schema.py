@@ -6,9 +6,16 @@ serves fields and filters from them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .presets import Preset
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+DATE_FORMAT = "%Y-%m-%d"
+REFERENCE = "ref"  # [assumed] the type name /meta/fields gives a reference; the model it points to is bean_name
+
 
 @dataclass(frozen=True)
 class Field:
@@ -18,6 +25,14 @@ class Field:
     required: bool = False
     editable: bool = True
     stored: bool = True  # False: computed when a record is served (e.g. assigned_user)
+    default: str | None = None  # set by the server when a create leaves the field out
+    options: tuple[tuple[str, str], ...] = ()  # an enum's (value, label) pairs
+    target: str | None = None  # the model a reference points to
+    advertised: bool = True  # False: enforced, but /meta/fields does not list it (a server customisation)
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(value for value, _ in self.options)
 
 
 @dataclass(frozen=True)
@@ -46,8 +61,18 @@ class Model:
         return tuple(f for f in self.fields if f.stored)
 
 
-def _f(name, type_, label, required=False, editable=True, stored=True) -> Field:
-    return Field(name, type_, label, required, editable, stored)
+def _f(name, type_, label, required=False, editable=True, stored=True, *, default=None, options=(), target=None) -> Field:
+    pairs = tuple(options.items()) if isinstance(options, dict) else tuple((o, o) for o in options)
+    return Field(name, type_, label, required, editable, stored, default, pairs, target)
+
+
+def _enum(name, label, options, *, required=False, default=None) -> Field:
+    return _f(name, "enum", label, required, options=options, default=default)
+
+
+def _ref(name, label, target) -> Field:
+    """A required reference without a default (1crm-api.md §5)."""
+    return _f(name, REFERENCE, label, True, target=target)
 
 
 _COMMON = (
@@ -81,14 +106,20 @@ def _record_model(name, module, specific, person=False) -> Model:
         module=module,
         fields=_COMMON + tuple(specific),
         list_fields=list_fields,
-        filters=("assigned_user_id",),
+        # name-style filters only, matching by prefix; ownership is not a filter (1crm-api.md §3)
+        filters=("first_name", "last_name") if person else ("name",),
         default_order="name",
         person=person,
     )
 
 
+_MEETING_STATUS = ("Planned", "Held", "Not Held")
+
+
 # REST model names are case-sensitive singular bean names. Call, Meeting, Email, User and ACLRole
 # come from the info@hand code base: # [assumed] to be the REST names too (1crm-api.md §4).
+# Fields, enum values and required references after info@hand's models [source] (1crm-api.md §5); enum
+# values the contract does not list are # [assumed].
 RECORD_MODELS: tuple[Model, ...] = (
     _record_model("Contact", "Contacts", _PERSON + (_f("description", "text", "Description"),), person=True),
     _record_model(
@@ -97,8 +128,8 @@ RECORD_MODELS: tuple[Model, ...] = (
         _PERSON
         + (
             _f("account_name", "varchar", "Account Name"),
-            _f("status", "enum", "Status"),
-            _f("lead_source", "enum", "Lead Source"),
+            _enum("status", "Status", ("New", "Assigned", "In Process", "Converted", "Recycled", "Dead"), default="New"),
+            _enum("lead_source", "Lead Source", ("Web Site", "Cold Call", "Trade Show", "Email", "Other")),  # [assumed]
             _f("description", "text", "Description"),
         ),
         person=True,
@@ -108,7 +139,7 @@ RECORD_MODELS: tuple[Model, ...] = (
         "Accounts",
         (
             _f("name", "name", "Name", required=True),
-            _f("industry", "enum", "Industry"),
+            _enum("industry", "Industry", ("Technology", "Retail", "Finance", "Manufacturing", "Healthcare", "Other")),  # [assumed]
             _f("phone_office", "phone", "Office Phone"),
             _f("website", "url", "Website"),
             _f("email1", "email", "Email"),
@@ -121,9 +152,9 @@ RECORD_MODELS: tuple[Model, ...] = (
         (
             _f("name", "name", "Subject", required=True),
             _f("date_start", "datetime", "Start Date", required=True),
-            _f("duration", "int", "Duration (minutes)"),
+            _f("duration", "int", "Duration (minutes)"),  # one field in minutes: no duration_hours/_minutes
             _f("location", "varchar", "Location"),
-            _f("status", "enum", "Status"),
+            _enum("status", "Status", _MEETING_STATUS, default="Planned"),  # [assumed] values
             _f("description", "text", "Description"),
         ),
     ),
@@ -134,8 +165,8 @@ RECORD_MODELS: tuple[Model, ...] = (
             _f("name", "name", "Subject", required=True),
             _f("date_start", "datetime", "Start Date", required=True),
             _f("duration", "int", "Duration (minutes)"),
-            _f("direction", "enum", "Direction"),
-            _f("status", "enum", "Status"),
+            _enum("direction", "Direction", ("Inbound", "Outbound")),  # [assumed] values
+            _enum("status", "Status", _MEETING_STATUS, default="Planned"),  # [assumed] values
             _f("description", "text", "Description"),
         ),
     ),
@@ -145,8 +176,9 @@ RECORD_MODELS: tuple[Model, ...] = (
         (
             _f("name", "name", "Subject", required=True),
             _f("date_due", "datetime", "Due Date"),
-            _f("priority", "enum", "Priority"),
-            _f("status", "enum", "Status"),
+            _enum("priority", "Priority", {"P0": "Low", "P1": "Medium", "P2": "High"}, default="P1"),
+            _enum("status", "Status", ("Not Started", "In Progress", "Completed", "Pending Input", "Deferred"),
+                  default="Not Started"),  # [assumed] the values beside the default
             _f("description", "text", "Description"),
         ),
     ),
@@ -168,7 +200,8 @@ RECORD_MODELS: tuple[Model, ...] = (
             _f("date_start", "datetime", "Date Sent"),
             _f("from_addr", "email", "From"),
             _f("to_addrs", "varchar", "To"),
-            _f("type", "enum", "Type"),
+            _enum("type", "Type", ("archived", "inbound", "out", "draft"), default="archived"),  # [assumed]
+            _ref("folder_ref", "Folder", "EmailFolder"),
             _f("description", "text", "Body"),
         ),
     ),
@@ -177,10 +210,13 @@ RECORD_MODELS: tuple[Model, ...] = (
         "Opportunities",
         (
             _f("name", "name", "Name", required=True),
-            _f("amount", "currency", "Amount"),
-            _f("sales_stage", "enum", "Sales Stage"),
+            _ref("account", "Account", "Account"),
+            _f("amount", "currency", "Amount", required=True),  # [assumed] required
+            _enum("sales_stage", "Sales Stage", ("Prospecting", "Qualification", "Needs Analysis", "Proposal",
+                                                 "Negotiation", "Closed Won", "Closed Lost"),
+                  required=True, default="Prospecting"),  # [assumed] values and default
             _f("probability", "int", "Probability (%)"),
-            _f("date_closed", "date", "Expected Close Date"),
+            _f("date_closed", "date", "Expected Close Date", required=True),  # [assumed] required
             _f("description", "text", "Description"),
         ),
     ),
@@ -189,8 +225,9 @@ RECORD_MODELS: tuple[Model, ...] = (
         "Cases",
         (
             _f("name", "name", "Subject", required=True),
-            _f("status", "enum", "Status"),
-            _f("priority", "enum", "Priority"),
+            _enum("status", "Status", ("Active - New", "Active - Assigned", "Pending", "Closed - Complete",
+                                       "Closed - No Fault"), default="Active - New"),
+            _enum("priority", "Priority", {"P1": "High", "P2": "Medium", "P3": "Low"}, default="P2"),  # [assumed] P1/P2
             _f("description", "text", "Description"),
         ),
     ),
@@ -199,12 +236,32 @@ RECORD_MODELS: tuple[Model, ...] = (
         "Project",
         (
             _f("name", "name", "Name", required=True),
-            _f("date_start", "date", "Start Date"),
-            _f("date_end", "date", "End Date"),
-            _f("status", "enum", "Status"),
+            _f("date_starting", "date", "Start Date", required=True),
+            _f("date_ending", "date", "End Date", required=True),
+            _enum("project_phase", "Phase", ("Active - Starting Soon", "Active - In Progress", "Active - Nearly Complete",
+                                             "Closed - Complete", "Closed - Terminated"), required=True),  # [assumed] values
+            _ref("account", "Account", "Account"),
             _f("description", "text", "Description"),
         ),
     ),
+)
+
+# [assumed] the REST model of a user's e-mail folders; the contract does not say how folders are listed.
+# Read-only; each user sees only the folders assigned to them.
+FOLDER_MODEL = Model(
+    name="EmailFolder",
+    module="EmailFolders",
+    fields=(
+        _f("id", "id", "ID", editable=False),
+        _f("name", "name", "Name", required=True),
+        _f("assigned_user_id", "id", "Owner", editable=False),
+        _f("deleted", "bool", "Deleted", editable=False),
+        _f("date_entered", "datetime", "Date Created", editable=False),
+        _f("date_modified", "datetime", "Date Modified", editable=False),
+    ),
+    list_fields=("id", "name"),
+    filters=("name",),
+    default_order="name",
 )
 
 # [assumed] REST exposure of the User fields (known from the info@hand code base, 1crm-api.md §5)
@@ -285,9 +342,20 @@ RELATED_LIST_FIELDS = {
 }
 ACTION_FIELDS = ("id", "category", "acltype", "name", "aclaccess")
 
-MODELS: dict[str, Model] = {m.name: m for m in (*RECORD_MODELS, USER_MODEL, ACLROLE_MODEL, SECURITYGROUP_MODEL)}
+MODELS: dict[str, Model] = {m.name: m for m in (*RECORD_MODELS, FOLDER_MODEL, USER_MODEL, ACLROLE_MODEL, SECURITYGROUP_MODEL)}
 RECORD_MODEL_NAMES = tuple(m.name for m in RECORD_MODELS)
 MODULES = tuple(m.module for m in RECORD_MODELS)
+
+
+def models_for(preset: Preset) -> dict[str, Model]:
+    """MODELS with the preset's customisations: required text fields without a default, advertised in
+    /meta/fields or not. Models the preset leaves alone are the very objects of MODELS."""
+    models = dict(MODELS)
+    for model_name, field_name, advertised in preset.required_fields:
+        model = models[model_name]
+        extra = Field(field_name, "varchar", field_name.replace("_", " ").title(), required=True, advertised=advertised)
+        models[model_name] = replace(model, fields=model.fields + (extra,))
+    return models
 
 
 def full_name(first: str | None, last: str | None) -> str:

@@ -17,6 +17,7 @@ from .presets import Preset
 from .schema import (
     ACLROLE_MODEL,
     DATETIME_FORMAT,
+    FOLDER_MODEL,
     RECORD_MODELS,
     SECURITYGROUP_MODEL,
     USER_MODEL,
@@ -134,6 +135,8 @@ RECORDS_PER_MODEL = 20
 # Seed records are assigned round-robin to these owners (then to the first faker users).
 RECORD_OWNERS = ("alice.archer", "bob.baker", "sam.support", "rita.reader", "admin", "riva_svc")
 _SEED_EPOCH = dt.datetime(2024, 1, 2, 9, 0, 0)
+FOLDERS = ("Inbox", "Sent Items", "Archive")  # [assumed] every user's e-mail folders
+_FOLDER_IDS = uuid.UUID("6f1d5c3e-6a52-4c8e-9a57-1c2d3e4f5a6b")  # folder ids derive from it: no draw from the rng
 
 
 class _Seeder:
@@ -147,6 +150,8 @@ class _Seeder:
         self.fake = Faker("en_US")
         self.fake.seed_instance(preset.seed)
         self.user_ids: dict[str, str] = {}
+        self.account_ids: list[str] = []  # what seeded Opportunities and Projects point to, in turn
+        self.references = 0
 
     def new_id(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -180,9 +185,25 @@ class _Seeder:
             self.add_team(team, [self.user_ids[m] for m in members], [role_ids[r] for r in team_roles])
         owners = [self.user_ids[u] for u in RECORD_OWNERS]
         owners += [self.user_ids[u.user_name] for u in users[len(FIXED_USERS):][:4] if u.status == "Active"]
+        for seed_user in users if self.preset.email_folders else ():
+            self.add_folders(self.user_ids[seed_user.user_name])
         for model in RECORD_MODELS:
             for index in range(RECORDS_PER_MODEL):
                 self.add_record(model, owners[index % len(owners)])
+
+    def next_account(self) -> str:
+        self.references += 1
+        return self.account_ids[self.references % len(self.account_ids)]
+
+    @staticmethod
+    def folder_id(user_id: str, name: str) -> str:
+        return str(uuid.uuid5(_FOLDER_IDS, f"{user_id}/{name}"))
+
+    def add_folders(self, user_id: str) -> None:
+        for name in FOLDERS:
+            self.store._insert(FOLDER_MODEL.table, {
+                "id": self.folder_id(user_id, name), "name": name, "assigned_user_id": user_id, "deleted": "0",
+                "date_entered": _SEED_EPOCH.strftime(DATETIME_FORMAT), "date_modified": _SEED_EPOCH.strftime(DATETIME_FORMAT)})
 
     def faker_users(self) -> list[SeedUser]:
         taken = {u.user_name for u in FIXED_USERS}
@@ -340,7 +361,7 @@ class _Seeder:
             values.update(
                 name=fake.sentence(nb_words=4).rstrip("."),
                 date_due=self.stamp(start_days=60),
-                priority=rng.choice(["High", "Medium", "Low"]),
+                priority=rng.choice(["P2", "P1", "P0"]),
                 status=rng.choice(["Not Started", "In Progress", "Completed"]),
             )
         elif model.name == "Note":
@@ -352,6 +373,7 @@ class _Seeder:
                 from_addr=fake.company_email(),
                 to_addrs=fake.company_email(),
                 type="archived",
+                folder_ref=self.folder_id(owner_id, "Archive"),
             )
         elif model.name == "Opportunity":
             values.update(
@@ -360,20 +382,22 @@ class _Seeder:
                 sales_stage=rng.choice(["Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won"]),
                 probability=str(rng.choice([10, 25, 50, 75, 90])),
                 date_closed=self.stamp(start_days=120)[:10],
+                account=self.next_account(),
             )
         elif model.name == "aCase":
             values.update(
                 name=fake.sentence(nb_words=5).rstrip("."),
-                status=rng.choice(["New", "Assigned", "Pending Input", "Closed"]),
+                status=rng.choice(["Active - New", "Active - Assigned", "Pending", "Closed - Complete"]),
                 priority=rng.choice(["P1", "P2", "P3"]),
             )
         elif model.name == "Project":
             start = self.stamp(start_days=30)
             values.update(
                 name=f"{fake.bs().title()}",
-                date_start=start[:10],
-                date_end=self.stamp(start_days=200)[:10],
-                status=rng.choice(["Draft", "In Review", "Published"]),
+                date_starting=start[:10],
+                date_ending=self.stamp(start_days=200)[:10],
+                project_phase=rng.choice(["Active - Starting Soon", "Active - In Progress", "Closed - Complete"]),
+                account=self.next_account(),
             )
         values["description"] = fake.paragraph(nb_sentences=2)
         row = {f.name: None for f in model.stored_fields}
@@ -387,5 +411,7 @@ class _Seeder:
             created_by=owner_id,
             modified_user_id=owner_id,
         )
+        if model.name == "Account":
+            self.account_ids.append(row["id"])
         self.store._insert(model.table, row)
 

@@ -19,13 +19,16 @@ from typing import Any, Iterable, Mapping
 from .presets import Preset
 from .schema import (
     ACLROLE_MODEL,
+    DATE_FORMAT,
     DATETIME_FORMAT,
-    MODELS,
     RECORD_MODELS,
+    REFERENCE,
     SECURITYGROUP_MODEL,
     USER_MODEL,
+    Field,
     Model,
     full_name,
+    models_for,
     quote,
 )
 from .seed import CONNECTION_PASSWORD, _Seeder
@@ -65,6 +68,7 @@ class Store:
         self.faker_mailboxes: list[str] = []  # filled by the seeder
         # info@hand's User has no is_group (1crm-api.md §6): served only where the preset exposes it
         self.hidden_fields = {} if preset.group_users_exposed else {USER_MODEL.name: frozenset({"is_group"})}
+        self.models = models_for(preset)  # the REST models of this server, with the preset's customisations
         self._lock = threading.RLock()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.row_factory = sqlite3.Row
@@ -77,7 +81,7 @@ class Store:
 
     def _create_schema(self) -> None:
         ddl = []
-        for model in MODELS.values():
+        for model in self.models.values():
             cols = ", ".join(
                 f"{quote(f.name)} TEXT" + (" PRIMARY KEY" if f.name == "id" else "")
                 for f in model.stored_fields
@@ -178,9 +182,9 @@ class Store:
         for name, value in (filters or {}).items():
             if name not in model.filters:
                 raise StoreError(400, f"Filter {name} is not supported for model {model.name}", "invalid_filter")  # [assumed]
-            # [assumed] filters match exactly, ignoring letter case (MySQL's usual collation)
-            where.append(f"{quote(name)} = ? COLLATE NOCASE")
-            params.append(value)
+            # filters match by prefix (1crm-api.md §3), ignoring letter case (MySQL's usual collation)
+            where.append(f"{quote(name)} LIKE ? ESCAPE '\\'")
+            params.append(value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
         if owner_id is not None:
             where.append("assigned_user_id = ?")
             params.append(owner_id)
@@ -233,8 +237,10 @@ class Store:
         clean: dict[str, str | None] = {}
         for name, value in data.items():
             field = model.field(name)
-            if field is None or not field.editable or not field.stored:
-                continue  # [assumed] unknown and read-only fields are ignored, as Sugar does
+            if field is None:
+                raise StoreError(400, f"Unknown field '{name}' for model {model.name}")  # [assumed]
+            if not field.editable or not field.stored:
+                continue  # [assumed] read-only fields are ignored, as Sugar does
             if value is None:
                 clean[name] = None
             elif isinstance(value, bool):
@@ -246,7 +252,43 @@ class Store:
         assigned = clean.get("assigned_user_id")
         if assigned is not None and self.user(assigned) is None:
             raise StoreError(400, f"Unknown assigned_user_id {assigned}")  # [assumed]
+        for name, value in clean.items():
+            if value:
+                self._check_value(model.field(name), value)
         return clean
+
+    def _check_value(self, field: Field, value: str) -> None:
+        """A value as the field's metadata advertises it: an enum's options, 1CRM's date formats, numbers,
+        a record that exists. [assumed] the messages; 1CRM's own are not public."""
+        problem = None
+        if field.options and value not in field.values:
+            problem = f"expected one of {', '.join(field.values)}"
+        elif field.type in ("date", "datetime"):
+            try:
+                dt.datetime.strptime(value, DATE_FORMAT if field.type == "date" else DATETIME_FORMAT)
+            except ValueError:
+                problem = f"expected a {field.type} as {'Y-m-d' if field.type == 'date' else 'Y-m-d H:i:s'}"
+        elif field.type in ("int", "currency"):
+            try:
+                int(value) if field.type == "int" else float(value)
+            except ValueError:
+                problem = "expected a number"
+        elif field.type == REFERENCE and not self.exists(self.models[field.target], value):
+            problem = f"no {field.target} record has this id"
+        if problem:
+            raise StoreError(400, f"Invalid value '{value}' for field '{field.name}': {problem}")
+
+    @staticmethod
+    def _complete(model: Model, values: dict[str, str | None]) -> None:
+        """A create: defaults for what was left out, then every required field must have a value."""
+        for field in model.fields:
+            if field.default is not None and not values.get(field.name):
+                values[field.name] = field.default
+        missing = [f.name for f in model.fields if f.required and f.stored and not values.get(f.name)]
+        if len(missing) == 1:
+            raise StoreError(400, f"Field '{missing[0]}' is required")  # [assumed] wording
+        if missing:
+            raise StoreError(400, f"Fields {', '.join(repr(m) for m in missing)} are required")  # [assumed]
 
     def create(self, model: Model, data: Mapping[str, Any], actor_id: str) -> str:
         with self._lock:
@@ -254,9 +296,7 @@ class Store:
             # [assumed] a record created without assigned_user_id is assigned to the signed-in user
             if not values.get("assigned_user_id"):
                 values["assigned_user_id"] = actor_id
-            missing = [f.name for f in model.fields if f.required and not values.get(f.name)]
-            if missing:
-                raise StoreError(400, f"Missing required field: {', '.join(missing)}")  # [assumed]
+            self._complete(model, values)
             stamp = now_text()
             record_id = str(uuid.uuid4())
             row = {f.name: None for f in model.stored_fields}
@@ -290,7 +330,7 @@ class Store:
                 values["name"] = full_name(first, last)
             for f in model.fields:
                 if f.required and f.name in values and not values[f.name]:
-                    raise StoreError(400, f"Missing required field: {f.name}")  # [assumed]
+                    raise StoreError(400, f"Field '{f.name}' is required")  # [assumed] wording
             stamp = now_text()
             values.update(date_modified=stamp, modified_user_id=actor_id)
             sets = ", ".join(f"{quote(k)} = ?" for k in values)

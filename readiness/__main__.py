@@ -72,21 +72,19 @@ def run_sweep(dry_run: bool) -> int:
     from .sweep import sweep
 
     try:
-        run = ReadinessRun(load_settings())
-        if not run.settings.targets:
-            print("riva-readiness sweep: no target list (RIVA_TARGETS_FILE): nothing to look through", file=sys.stderr)
-            return 4
-        found, problems = sweep(run, dry_run=dry_run)
+        report = sweep(ReadinessRun(load_settings()), dry_run=dry_run)
     except ReadinessError as exc:
         print(f"riva-readiness sweep: {exc}", file=sys.stderr)
         return 4 if isinstance(exc, ConfigError) else 1
-    verb = "would remove" if dry_run else "removed"
-    for leftover in found:
-        print(f"{verb} {leftover.model} {leftover.record_id} '{leftover.title}' (assigned to {leftover.owner})")
-    for problem in problems:
-        print(f"could not remove {problem}", file=sys.stderr)
-    print(f"{len(found)} probe record(s) found; {0 if dry_run else len(found) - len(problems)} removed")
-    return 1 if problems else 0
+    for note in report.notes:
+        print(f"note: {note}")
+    for leftover in report.found if dry_run else report.removed:
+        print(f"{'would remove' if dry_run else 'removed'} {leftover.model} {leftover.record_id} '{leftover.title}' "
+              f"(assigned to {leftover.owner})")
+    for problem in report.problems:
+        print(f"could not sweep: {problem}", file=sys.stderr)
+    print(f"{len(report.found)} probe record(s) found; {len(report.removed)} removed")
+    return 1 if report.problems else 0
 
 
 def run_attest(requirement: str, subject: str | None, reports_dir: Path) -> int:

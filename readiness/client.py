@@ -23,6 +23,7 @@ from .errors import (
     CrmError,
     NonTlsRefused,
     NotFound,
+    Refused,
     ServerError,
     UnexpectedReply,
 )
@@ -133,6 +134,10 @@ class CrmApi:
         """The model's field metadata (GET /meta/fields/{Model})."""
         return self._call("GET", f"meta/fields/{model}").get("fields") or {}
 
+    def fields_meta(self, model: str):
+        """The whole reply of GET /meta/fields/{Model} (fields and advertised filters), shape unchecked."""
+        return self._call("GET", f"meta/fields/{model}")
+
     def read(self, model: str, record_id: str, *, fields=()) -> dict:
         return self._call("GET", f"data/{model}/{record_id}", params={"fields[]": list(fields)})["record"]
 
@@ -197,6 +202,9 @@ def parse_reply(response: requests.Response, path: str) -> dict:
         raise NotFound(f"{path}: not found ({text})", url=url, status=status)
     if status >= 500:
         raise ServerError(f"server error HTTP {status} for {path}: {text}", url=url, status=status)
+    if status == 400 and path != TOKEN_PATH:
+        words = " ".join(str(body[k]) for k in ("message", "hint") if body.get(k)) or text  # not the error code
+        raise Refused(f"HTTP 400 for {path}: {text}", reason=words, url=url, status=status)
     raise CrmError(f"HTTP {status} for {path}: {text}", url=url, status=status)
 
 

@@ -80,5 +80,13 @@ class NotFound(CrmError):
     """404: an unknown endpoint, model or record."""
 
 
+class Refused(CrmError):
+    """400 on a data request: the server refused the data sent (a missing or invalid field), not the user."""
+
+    def __init__(self, message: str, *, reason: str = "", **kw):
+        super().__init__(message, **kw)
+        self.reason = reason or message  # the server's own words
+
+
 class ServerError(CrmError):
     """5xx after the bounded retries, or any other unusable status."""

@@ -1,5 +1,9 @@
-"""The cleanup ledger (G2): every record the suite creates is registered the moment its id is
-known, and undone in reverse order, after failures and interruptions too. Nothing else is deleted.
+"""The cleanup ledger (G2): every record the suite creates is registered the moment its create is sent,
+and undone in reverse order, after failures and interruptions too. Nothing else is touched.
+
+Each entry keeps the record's mark. Before a delete, the record is read and must carry that mark: a
+server's create reply may name somebody else's record. A create whose reply was lost, or named a record
+that is not the probe's, leaves a "maybe created" entry without an id, which undo looks for by its mark.
 """
 
 from __future__ import annotations
@@ -9,20 +13,29 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .client import CrmApi
-from .errors import AccessDenied, CrmError, NotFound
+from .errors import AccessDenied, AuthenticationFailed, CrmError, NotFound, ReadinessError, UnexpectedReply
+from .fields_meta import FieldsMeta
 from .interrupts import deferred_interrupts
+from .markers import Marker, find_marked, marker_fields
+
+SWEEP_HINT = "run python -m readiness sweep"
 
 
 @dataclass(frozen=True)
 class Entry:
-    model: str
-    record_id: str
+    marker: Marker
+    record_id: str | None  # None: the record may exist, but the server never said its id
     creator: CrmApi  # deletes first as the user who created it; the connection user is the fallback
+
+    @property
+    def model(self) -> str:
+        return self.marker.model
 
 
 class Ledger:
-    def __init__(self, fallback: Callable[[], CrmApi]):
+    def __init__(self, fallback: Callable[[], CrmApi], meta: Callable[[CrmApi, str], FieldsMeta] | None = None):
         self._fallback = fallback
+        self._meta = meta  # a model's field metadata: its advertised filters find "maybe created" records
         self._entries: list[Entry] = []
         self._lock = threading.Lock()
 
@@ -31,46 +44,126 @@ class Ledger:
         with self._lock:
             return list(self._entries)
 
-    def create(self, creator: CrmApi, model: str, data: dict) -> str:
-        """Creates a record and registers it as one step: an interrupt arriving meanwhile waits until the id is
+    def create(self, creator: CrmApi, marker: Marker, data: dict) -> str:
+        """Creates a record and registers it as one step: an interrupt arriving meanwhile waits until it is
         registered (at most one request's time limit), so no record the suite made can escape the ledger."""
         with deferred_interrupts():
-            record_id = creator.create(model, data)
-            with self._lock:
-                self._entries.append(Entry(model, record_id, creator))
+            try:
+                record_id = creator.create(marker.model, data)
+                if not isinstance(record_id, str) or not record_id:
+                    raise UnexpectedReply(f"the create reply of {marker.model} names no record id: {record_id!r}")
+            except (KeyError, TypeError) as exc:  # a reply without the promised {"id": ...}
+                self._add(Entry(marker, None, creator))
+                raise UnexpectedReply(f"the create reply of {marker.model} names no record id ({exc!r})") from None
+            except CrmError as exc:
+                if not _refused(exc):
+                    self._add(Entry(marker, None, creator))  # the reply was lost: the record may exist
+                raise
+            self._add(Entry(marker, record_id, creator))
         return record_id
+
+    def disown(self, marker: Marker, record_id: str) -> None:
+        """The id the server named is not the probe's record: never touch it; look for the probe's by its mark."""
+        with self._lock:
+            self._entries = [Entry(e.marker, None, e.creator) if (e.marker, e.record_id) == (marker, record_id)
+                             else e for e in self._entries]
 
     def settled(self, model: str, record_id: str) -> None:
         """The check itself deleted the record and verified it is gone."""
         with self._lock:
             self._entries = [e for e in self._entries if (e.model, e.record_id) != (model, record_id)]
 
+    def remove(self, marker: Marker, record_id: str) -> str | None:
+        """Deletes one registered record now (confirmed by its mark, verified gone); returns what failed."""
+        entry = next((e for e in self.pending if (e.marker, e.record_id) == (marker, record_id)), None)
+        if entry is None:
+            return None
+        problem = self._undo(entry)
+        if problem is None:
+            self._drop(entry)
+        return problem
+
     def undo(self) -> list[str]:
         """Deletes what is still registered, newest first, and verifies each deletion; returns what failed."""
         problems = []
         with deferred_interrupts():  # a second Ctrl-C must not leave a half-cleaned CRM
             for entry in reversed(self.pending):
-                problem = self._remove(entry)
+                problem = self._undo(entry)
                 if problem:
                     problems.append(problem)
                 else:
-                    self.settled(entry.model, entry.record_id)
+                    self._drop(entry)
         return problems
 
+    # -- plumbing --------------------------------------------------------------------------------
+
+    def _add(self, entry: Entry) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def _drop(self, entry: Entry) -> None:
+        with self._lock:
+            self._entries = [e for e in self._entries if e is not entry]
+
+    def _undo(self, entry: Entry) -> str | None:
+        return self._remove(entry) if entry.record_id else self._find_and_remove(entry)
+
     def _remove(self, entry: Entry) -> str | None:
+        model, record_id = entry.model, entry.record_id
         for api in (entry.creator, None):
             api = api or self._fallback()
             try:
-                api.delete(entry.model, entry.record_id)
+                record = api.read(model, record_id, fields=marker_fields(model))
+            except NotFound:
+                return None  # gone already
+            except (AccessDenied, AuthenticationFailed):
+                continue  # the creator may not see it (any more): the connection user (an administrator) can
+            except CrmError as exc:
+                return f"{model} {record_id}: {exc}"
+            if not entry.marker.matches(record):
+                # not the probe's record (the server named another one): leave it, look for the probe's
+                return self._find_and_remove(Entry(entry.marker, None, entry.creator))
+            try:
+                api.delete(model, record_id)
             except NotFound:
                 pass  # already gone: verified below
             except AccessDenied:
-                continue  # the creator's role may deny delete: the connection user (an administrator) can
+                continue  # the creator's role may deny delete: the connection user can
             except CrmError as exc:
-                return f"{entry.model} {entry.record_id}: {exc}"
-            if is_gone(api, entry.model, entry.record_id):
+                return f"{model} {record_id}: {exc}"
+            if is_gone(api, model, record_id):
                 return None
-        return f"{entry.model} {entry.record_id}: could not be deleted"
+        return f"{model} {record_id}: could not be deleted"
+
+    def _find_and_remove(self, entry: Entry) -> str | None:
+        """A record the run may have created: found by its mark (as the connection user, who sees records
+        whoever they were assigned to), confirmed, removed; what cannot be looked for is reported."""
+        model, lost = entry.model, f"a {entry.model} probe record ('{entry.marker.title}') may have been created"
+        if self._meta is None:
+            return f"{lost} and cannot be looked for here — {SWEEP_HINT}"
+        last_problem = "no user may list it"
+        for api in (self._fallback(), entry.creator):
+            try:
+                search = find_marked(api, model, self._meta(api, model), entry.marker.title, entry.marker.matches)
+            except (AccessDenied, AuthenticationFailed) as exc:
+                last_problem = str(exc)
+                continue
+            except (CrmError, ReadinessError) as exc:
+                return f"{lost} and could not be looked for ({exc}) — {SWEEP_HINT}"
+            problems = [self._remove(Entry(entry.marker, str(r["id"]), entry.creator))
+                        for r in search.records if r.get("id")]
+            problems = [p for p in problems if p]
+            if problems:
+                return "; ".join(problems)
+            if not search.records and not search.complete:
+                return f"{lost} and was not found ({search.how}) — {SWEEP_HINT}"
+            return None
+        return f"{lost} and could not be looked for ({last_problem}) — {SWEEP_HINT}"
+
+
+def _refused(exc: CrmError) -> bool:
+    """A clear 4xx answer: the server refused the create, so no record was made. # [assumed]"""
+    return exc.status is not None and 400 <= exc.status < 500 and not isinstance(exc, UnexpectedReply)
 
 
 def is_gone(api: CrmApi, model: str, record_id: str) -> bool:
@@ -78,4 +171,6 @@ def is_gone(api: CrmApi, model: str, record_id: str) -> bool:
         api.read(model, record_id, fields=["id"])
     except NotFound:
         return True
+    except AccessDenied:
+        return False  # this user cannot tell: the next one asks
     return False

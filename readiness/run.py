@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 from datetime import UTC, datetime
 from functools import cached_property
 
@@ -11,8 +12,9 @@ from faker import Faker
 from .client import CrmApi
 from .config import Credentials, Secret, Settings
 from .connection_user import Account, read_account
+from .fields_meta import FieldsMeta, read_fields_meta
 from .ledger import Ledger
-from .probes import ProbeResult, probe, sign_in_problem
+from .probes import Prober, ProbeResult, sign_in_problem
 from .roles import RoleBook, read_rights
 from .targets import Target
 from .users import CrmUser, Directory, load_directory
@@ -40,6 +42,8 @@ class ReadinessRun:
         self._sessions: list[CrmSession] = []
         self._probes: dict[str, tuple[str | None, list[ProbeResult]]] = {}
         self._faker = Faker()
+        self._fields_meta: dict[str, FieldsMeta] = {}
+        self._fields_meta_lock = threading.Lock()
 
     def session(self) -> CrmSession:
         """A fresh session (own cookies), with every policy of the suite applied."""
@@ -88,7 +92,15 @@ class ReadinessRun:
 
     @cached_property
     def ledger(self) -> Ledger:
-        return Ledger(lambda: self.connection_api)
+        return Ledger(lambda: self.connection_api, meta=lambda api, model: self.fields_meta(model, api))
+
+    def fields_meta(self, model: str, api: CrmApi | None = None) -> FieldsMeta:
+        """A model's field metadata, read once a run (as `api`, else the connection user) and shared by every
+        probe user, the cleanup and the sweep."""
+        with self._fields_meta_lock:
+            if model not in self._fields_meta:
+                self._fields_meta[model] = read_fields_meta(api or self.connection_api, model)
+            return self._fields_meta[model]
 
     def matched_targets(self) -> list[tuple[Target, CrmUser]]:
         """Targets that match a CRM user Riva could act as (the others fail R4.2)."""
@@ -105,8 +117,8 @@ class ReadinessRun:
             password = self.settings.probe_password(target.password_env)
             api = self.api_as(Credentials(user.user_name, Secret(password)))
             problem = sign_in_problem(api, target.password_env)
-            results = [] if problem else [probe(api, self.ledger, model, self.run_id, self._faker)
-                                          for model in self.settings.datatypes]
+            prober = Prober(api, self.ledger, self.run_id, self._faker, lambda model: self.fields_meta(model, api))
+            results = [] if problem else [prober.probe(model) for model in self.settings.datatypes]
             self._probes[target.email] = (problem, results)
         return self._probes[target.email]
 

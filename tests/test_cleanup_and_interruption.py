@@ -12,7 +12,8 @@ from suite_runner import PROJECT_ROOT, demo_environment, start_suite, terminate_
 
 from crm_simulator import Simulator
 from readiness.config import Credentials, Secret, load_settings
-from readiness.probes import MARKER, probe_data
+from readiness.markers import MARKER, Marker
+from readiness.payloads import build_payload
 from readiness.run import ReadinessRun, new_run_id
 
 pytestmark = pytest.mark.slow
@@ -35,9 +36,13 @@ def plant_leftovers(simulator) -> tuple[ReadinessRun, list[tuple[str, str]], lis
     run = ReadinessRun(load_settings({**simulator.env(), "READINESS_ENV_FILE": "none"}))
     alice = run.api_as(Credentials("alice.archer", Secret("Sim-Alice-Pass-1")))
     fake, old_run = Faker(), new_run_id()
-    leftovers = [(m, alice.create(m, probe_data(m, old_run, fake))) for m in ("Meeting", "Contact")]
+
+    def probe_data(model):
+        return build_payload(model, run.fields_meta(model, alice), Marker.new(model, old_run), fake, {}).data
+
+    leftovers = [(m, alice.create(m, probe_data(m))) for m in ("Meeting", "Contact")]
     look_alikes = [
-        ("Meeting", alice.create("Meeting", {**probe_data("Meeting", old_run, fake), "description": "real notes"})),
+        ("Meeting", alice.create("Meeting", {**probe_data("Meeting"), "description": "real notes"})),
         ("Note", alice.create("Note", {"name": f"{MARKER} minutes of the Riva workshop"})),
     ]
     return run, leftovers, look_alikes
@@ -48,11 +53,11 @@ def test_sweep_removes_leftovers_and_nothing_else():
 
     with Simulator("healthy") as simulator:
         run, leftovers, look_alikes = plant_leftovers(simulator)
-        found, problems = sweep(run, dry_run=True)
-        assert sorted((f.model, f.record_id) for f in found) == sorted(leftovers)
+        report = sweep(run, dry_run=True)
+        assert sorted((f.model, f.record_id) for f in report.found) == sorted(leftovers)
         assert len(simulator.store.live_records(title_prefix=MARKER)) == 4  # the dry run deleted nothing
-        found, problems = sweep(run, dry_run=False)
-        assert problems == []
+        report = sweep(run, dry_run=False)
+        assert report.problems == [] and report.notes == []  # every model advertises its title filter
         live = simulator.store.live_records(title_prefix=MARKER)
     assert sorted(live) == sorted(look_alikes)
 

@@ -11,6 +11,7 @@ import pytest
 from readiness.errors import AccessDenied, NotFound
 from readiness.interrupts import deferred_interrupts
 from readiness.ledger import Ledger
+from readiness.markers import Marker
 from readiness.probes import ProbeResult, is_probe_record, ownership_outcome
 from readiness.users import CrmUser, Directory
 
@@ -78,6 +79,8 @@ def test_probe_records_are_recognised_exactly():
 class FakeApi:
     """Records deletions; may deny them, like a role without delete rights."""
 
+    username = "alice"
+
     def __init__(self, deny=False):
         self.deny, self.deleted, self.records = deny, [], {}
 
@@ -101,8 +104,9 @@ class FakeApi:
 def test_ledger_undoes_newest_first_and_falls_back_to_the_connection_user():
     target, admin = FakeApi(deny=True), FakeApi()
     ledger = Ledger(lambda: admin)
-    first = ledger.create(target, "Meeting", {"name": "a"})
-    second = ledger.create(target, "Call", {"name": "b"})
+    meeting, call = Marker.new("Meeting", "20261124T231039Z-f61f39"), Marker.new("Call", "20261124T231039Z-f61f39")
+    first = ledger.create(target, meeting, meeting.data())
+    second = ledger.create(target, call, call.data())
     admin.records = dict(target.records)  # the administrator sees the same records
     assert ledger.undo() == []
     assert admin.deleted == [second, first] and ledger.pending == []
@@ -111,7 +115,8 @@ def test_ledger_undoes_newest_first_and_falls_back_to_the_connection_user():
 def test_ledger_forgets_records_the_check_removed_itself():
     api = FakeApi()
     ledger = Ledger(lambda: api)
-    record_id = ledger.create(api, "Task", {"name": "t"})
+    task = Marker.new("Task", "20261124T231039Z-f61f39")
+    record_id = ledger.create(api, task, task.data())
     api.delete("Task", record_id)
     ledger.settled("Task", record_id)
     assert ledger.undo() == [] and api.deleted == [record_id]

@@ -152,3 +152,15 @@ def test_records_not_created_by_the_run_are_never_modified_or_deleted(tmp_path):
     added = {key: row for key, row in after.items() if key not in before}
     assert added and all(row["deleted"] == "1" for row in added.values())  # only probe records, all deleted
     assert live_probes == []
+
+
+def test_a_required_field_hidden_by_a_customisation_fails_r44_in_the_servers_words(suite):
+    run = suite("hidden-required-field")
+    finding = run.check("R4.4", "alice.archer@example.com")
+    assert finding["status"] == "failed", finding
+    assert ("1CRM refused the probe Lead: Field 'region' is required — a probe design problem or a server "
+            "customisation, not missing rights") in finding["message"]
+    assert "cannot create" not in finding["message"]
+    assert run.check("R4.5", "alice.archer@example.com")["status"] == "passed"
+    assert run.report["verdict"] == "NO-GO"
+    assert run.simulator.store.live_records(title_prefix=MARKER) == []

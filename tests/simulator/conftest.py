@@ -71,6 +71,21 @@ class Client:
     def user_id(self, user_name: str) -> str:
         return self.sim.store.user_by_name(user_name)["id"]
 
+    def sample(self, model: str, owner: str = CONNECTION_USER, **fields) -> dict:
+        """The smallest valid create of a model: its required fields, references to seeded records."""
+        store = self.sim.store
+        account = store.list(store.models["Account"], limit=1)[0][0]["id"]
+        folder = store.list(store.models["EmailFolder"], owner_id=self.user_id(owner), limit=1)[0][0]["id"]
+        required = {
+            "Contact": {"last_name": "Probe"}, "Lead": {"last_name": "Probe"},
+            "Meeting": {"date_start": "2030-01-01 10:00:00"}, "Call": {"date_start": "2030-01-01 10:00:00"},
+            "Email": {"folder_ref": folder},
+            "Opportunity": {"account": account, "amount": "1000", "date_closed": "2030-01-31"},
+            "Project": {"account": account, "date_starting": "2030-01-01", "date_ending": "2030-02-01",
+                        "project_phase": "Active - Starting Soon"},
+        }
+        return {**({} if model in ("Contact", "Lead") else {"name": "Probe"}), **required.get(model, {}), **fields}
+
 
 @pytest.fixture(scope="session")
 def client_for():

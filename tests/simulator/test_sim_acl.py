@@ -10,19 +10,7 @@ from crm_simulator import PRESETS, Simulator
 from crm_simulator.acl import user_levels
 from crm_simulator.schema import RECORD_MODEL_NAMES
 
-SAMPLE = {
-    "Contact": {"last_name": "Probe"},
-    "Lead": {"last_name": "Probe"},
-    "Account": {"name": "Probe"},
-    "Meeting": {"name": "Probe", "date_start": "2030-01-01 10:00:00"},
-    "Call": {"name": "Probe", "date_start": "2030-01-01 10:00:00"},
-    "Task": {"name": "Probe"},
-    "Note": {"name": "Probe"},
-    "Email": {"name": "Probe"},
-    "Opportunity": {"name": "Probe"},
-    "aCase": {"name": "Probe"},
-    "Project": {"name": "Probe"},
-}
+MEETING = {"name": "Probe", "date_start": "2030-01-01 10:00:00"}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +27,7 @@ def _denied(reply, hint):
 def test_target_user_with_full_role_can_do_everything_and_owns_it(client, tokens, model):
     token = tokens["alice.archer"]
     alice_id = client.user_id("alice.archer")
-    created = client.post(f"/api.php/data/{model}", token=token, json={"data": SAMPLE[model]})
+    created = client.post(f"/api.php/data/{model}", token=token, json={"data": client.sample(model, "alice.archer")})
     assert created.status_code == 200, created.text
     record_id = created.json()["id"]
     record = client.get(f"/api.php/data/{model}/{record_id}", token=token).json()["record"]
@@ -74,8 +62,9 @@ def test_owner_only_rights(client, tokens, admin_token):
     everything = client.get("/api.php/data/Account", token=admin_token, params={"limit": 200}).json()
     assert 0 < mine["total_results"] < everything["total_results"]
     assert {r["assigned_user_id"] for r in mine["records"]} == {sam_id}
-    others = client.get("/api.php/data/Account", token=admin_token,
-                        params={"filters[assigned_user_id]": client.user_id("alice.archer")}).json()["records"]
+    others = [r for r in client.get("/api.php/data/Account", token=admin_token,
+                                    params={"fields[]": "assigned_user_id", "limit": 200}).json()["records"]
+              if r["assigned_user_id"] == client.user_id("alice.archer")]
     _denied(client.get(f"/api.php/data/Account/{others[0]['id']}", token=token), "[Accounts:view]")
     _denied(client.patch(f"/api.php/data/Account/{others[0]['id']}", token=token, json={"data": {"name": "x"}}),
             "[Accounts:edit]")
@@ -91,7 +80,7 @@ def test_owner_only_rights(client, tokens, admin_token):
 def test_read_only_role(client, tokens):
     token = tokens["rita.reader"]
     assert client.get("/api.php/data/Meeting", token=token).status_code == 200
-    _denied(client.post("/api.php/data/Meeting", token=token, json={"data": SAMPLE["Meeting"]}), "[Meetings:edit]")
+    _denied(client.post("/api.php/data/Meeting", token=token, json={"data": MEETING}), "[Meetings:edit]")
 
 
 def test_most_restrictive_role_wins(client, tokens):
@@ -103,7 +92,8 @@ def test_most_restrictive_role_wins(client, tokens):
 
 def test_admin_bypasses_rights_and_reads_roles(client, tokens):
     assert client.get("/api.php/data/ACLRole", token=tokens["riva_svc"]).status_code == 200
-    record_id = client.post("/api.php/data/Opportunity", token=tokens["riva_svc"], json={"data": {"name": "a"}}).json()["id"]
+    record_id = client.post("/api.php/data/Opportunity", token=tokens["riva_svc"],
+                            json={"data": client.sample("Opportunity")}).json()["id"]
     assert client.delete(f"/api.php/data/Opportunity/{record_id}", token=tokens["riva_svc"]).status_code == 200
 
 
@@ -123,7 +113,7 @@ def test_user_without_role_gets_the_default_role_and_no_admin_rights(client_for)
         token = c.token()
         me = c.get(f"/api.php/data/User/{c.user_id('riva_svc')}", token=token).json()["record"]
         assert me["is_admin"] == "0" and me["status"] == "Active"
-        record_id = c.post("/api.php/data/Opportunity", token=token, json={"data": {"name": "x"}}).json()["id"]
+        record_id = c.post("/api.php/data/Opportunity", token=token, json={"data": c.sample("Opportunity")}).json()["id"]
         assert c.delete(f"/api.php/data/Opportunity/{record_id}", token=token).status_code == 200
         _denied(c.get("/api.php/data/ACLRole", token=token), "[ACLRoles:list]")
 
@@ -150,7 +140,7 @@ def test_an_unlisted_action_falls_back_to_the_default_role(client_for):
         assert ("Meetings", "delete") not in _rights(sim, c, "Sales", admin)  # Sales does not list it
         assert _rights(sim, c, "Default Role", admin)[("Meetings", "delete")] == -99
         alice = c.token("alice.archer")
-        record_id = c.post("/api.php/data/Meeting", token=alice, json={"data": SAMPLE["Meeting"]}).json()["id"]
+        record_id = c.post("/api.php/data/Meeting", token=alice, json={"data": c.sample("Meeting", "alice.archer")}).json()["id"]
         _denied(c.delete(f"/api.php/data/Meeting/{record_id}", token=alice), "[Meetings:delete]")
         assert c.delete(f"/api.php/data/Meeting/{record_id}", token=admin).status_code == 200
 
@@ -190,9 +180,10 @@ def test_own_team_level_allows_own_records_only(client_for):
     with Simulator("role-own-team-only", tls=False) as sim:
         c = client_for(sim)
         alice, admin = c.token("alice.archer"), c.token()
-        own = c.post("/api.php/data/Account", token=alice, json={"data": {"name": "own"}}).json()["id"]
-        others = c.get("/api.php/data/Account", token=admin, params={
-            "filters[assigned_user_id]": c.user_id("bob.baker")}).json()["records"]
+        own = c.post("/api.php/data/Account", token=alice, json={"data": c.sample("Account", "alice.archer")}).json()["id"]
+        listed = c.get("/api.php/data/Account", token=admin, params={"fields[]": "assigned_user_id", "limit": 200})
+        bob = c.user_id("bob.baker")  # ownership is no advertised filter (1crm-api.md §3): filtered here
+        others = [r for r in listed.json()["records"] if r["assigned_user_id"] == bob]
         _denied(c.delete(f"/api.php/data/Account/{others[0]['id']}", token=alice), "[Accounts:delete]")
         assert c.delete(f"/api.php/data/Account/{own}", token=alice).status_code == 200
 

@@ -111,24 +111,110 @@ def test_is_group_only_under_the_preset_that_exposes_it(client_for):
         assert "is_group" in c.get("/api.php/meta/fields/User", token=admin).json()["fields"]
 
 
-def test_advertised_filters_work_and_others_are_refused(client, admin_token, riva_id):
+def test_advertised_filters_work_by_prefix_and_others_are_refused(client, admin_token, riva_id):
     meta = client.get("/api.php/meta/fields/User", token=admin_token).json()
     assert set(meta["filters"]) == {"user_name", "status"}
     assert meta["fields"]["email1"] == {"vname": "Email", "type": "email", "required": False, "editable": True}
     assert meta["fields"]["id"]["editable"] is False
-    assert "assigned_user_id" in client.get("/api.php/meta/fields/Contact", token=admin_token).json()["filters"]
+    contact = client.get("/api.php/meta/fields/Contact", token=admin_token).json()["filters"]
+    assert set(contact) == {"first_name", "last_name"}  # ownership is not a filter (1crm-api.md §3)
 
     one = client.get("/api.php/data/User", token=admin_token, params={"filters[user_name]": "alice.archer", "fields[]": "email1"}).json()
     assert one["total_results"] == 1 and one["records"][0]["email1"] == "alice.archer@example.com"
+    prefix = client.get("/api.php/data/User", token=admin_token,
+                        params={"filters[user_name]": "shared.", "fields[]": "user_name"}).json()
+    assert {r["user_name"] for r in prefix["records"]} == {"shared.one", "shared.two"}
     inactive = client.get("/api.php/data/User", token=admin_token,
                           params={"filters[status]": "Inactive", "fields[]": "status", "limit": 200}).json()
     assert inactive["total_results"] >= 2 and {r["status"] for r in inactive["records"]} == {"Inactive"}
-    mine = client.get("/api.php/data/Contact", token=admin_token,
-                      params={"filters[assigned_user_id]": riva_id, "fields[]": "assigned_user_id", "limit": 200}).json()
-    assert mine["total_results"] > 0 and {r["assigned_user_id"] for r in mine["records"]} == {riva_id}
+    literal = client.get("/api.php/data/User", token=admin_token, params={"filters[user_name]": "%"}).json()
+    assert literal["total_results"] == 0  # a wildcard character is matched as itself
 
-    reply = client.get("/api.php/data/User", token=admin_token, params={"filters[email1]": "alice.archer@example.com"})
-    assert reply.status_code == 400
+    for refused in ({"filters[email1]": "alice.archer@example.com"}, {"filters[assigned_user_id]": riva_id}):
+        reply = client.get("/api.php/data/User" if "filters[email1]" in refused else "/api.php/data/Contact",
+                           token=admin_token, params=refused)
+        assert reply.status_code == 400
+
+
+def test_record_metadata_advertises_1crm_fields_options_defaults_and_references(client, admin_token):
+    def meta(model):
+        return client.get(f"/api.php/meta/fields/{model}", token=admin_token).json()
+
+    meeting = meta("Meeting")["fields"]
+    assert meeting["duration"]["type"] == "int" and not {"duration_hours", "duration_minutes"} & set(meeting)
+    task = meta("Task")["fields"]
+    assert task["priority"]["options"] == {"P0": "Low", "P1": "Medium", "P2": "High"} and task["priority"]["default"] == "P1"
+    assert task["status"]["default"] == "Not Started"
+    case = meta("aCase")["fields"]["status"]
+    assert case["default"] == "Active - New" and "Closed - No Fault" in case["options"]
+    opportunity = meta("Opportunity")["fields"]
+    assert opportunity["account"] == {"vname": "Account", "type": "ref", "required": True, "editable": True,
+                                      "bean_name": "Account"}
+    assert meta("Email")["fields"]["folder_ref"]["required"] and meta("Email")["fields"]["folder_ref"]["bean_name"] == "EmailFolder"
+    project = meta("Project")["fields"]
+    assert {"date_starting", "date_ending", "project_phase", "account"} <= {n for n, f in project.items() if f["required"]}
+    assert not {"date_start", "status"} & set(project)
+    assert meta("Lead")["fields"]["status"]["default"] == "New"
+    assert set(meta("Opportunity")["filters"]) == {"name"}
+
+
+@pytest.mark.parametrize("model, data, words", [
+    ("Meeting", {"name": "x", "date_start": "2030-01-01 10:00:00", "duration_hours": "0", "duration_minutes": "30"},
+     "Unknown field 'duration_hours'"),
+    ("Task", {"name": "x", "priority": "Low"}, "Invalid value 'Low' for field 'priority': expected one of P0, P1, P2"),
+    ("aCase", {"name": "x", "status": "New"}, "Invalid value 'New' for field 'status'"),
+    ("Opportunity", {"name": "x", "amount": "1000", "date_closed": "2030-01-31", "sales_stage": "Prospecting"},
+     "Field 'account' is required"),
+    ("Opportunity", {"name": "x", "account": "no-such-account", "amount": "1", "date_closed": "2030-01-31"},
+     "Invalid value 'no-such-account' for field 'account': no Account record has this id"),
+    ("Email", {"name": "x"}, "Field 'folder_ref' is required"),
+    ("Project", {"name": "x", "date_start": "2030-01-01"}, "Unknown field 'date_start'"),
+    ("Meeting", {"name": "x", "date_start": "01/02/2030 10:00"}, "expected a datetime as Y-m-d H:i:s"),
+    ("Opportunity", {"name": "x", "account": "", "amount": "lots", "date_closed": "2030-01-31"}, "expected a number"),
+])
+def test_sugar_shaped_or_invalid_creates_are_refused_naming_the_field(client, admin_token, model, data, words):
+    reply = client.post(f"/api.php/data/{model}", token=admin_token, json={"data": data})
+    assert reply.status_code == 400 and words in reply.json()["message"], reply.text
+
+
+def test_defaults_are_applied_and_valid_1crm_shaped_creates_pass(client, admin_token):
+    for model in ("Task", "aCase", "Opportunity", "Email", "Project", "Meeting"):
+        reply = client.post(f"/api.php/data/{model}", token=admin_token, json={"data": client.sample(model)})
+        assert reply.status_code == 200, (model, reply.text)
+    task = client.post("/api.php/data/Task", token=admin_token, json={"data": {"name": "defaults"}}).json()["id"]
+    record = client.get(f"/api.php/data/Task/{task}", token=admin_token, params={"fields[]": ["priority", "status"]})
+    assert record.json()["record"] == {"id": task, "priority": "P1", "status": "Not Started"}
+    reply = client.patch(f"/api.php/data/Task/{task}", token=admin_token, json={"data": {"priority": "High"}})
+    assert reply.status_code == 400 and "'priority'" in reply.json()["message"]
+
+
+def test_email_folders_are_listed_per_user_and_read_only(client, admin_token):
+    alice = client.token("alice.archer")
+    folders = client.get("/api.php/data/EmailFolder", token=alice, params={"fields[]": ["name", "assigned_user_id"]})
+    records = folders.json()["records"]
+    assert {r["name"] for r in records} == {"Inbox", "Sent Items", "Archive"}
+    assert {r["assigned_user_id"] for r in records} == {client.user_id("alice.archer")}
+    assert client.post("/api.php/data/EmailFolder", token=alice, json={"data": {"name": "x"}}).status_code == 405
+    assert client.delete(f"/api.php/data/EmailFolder/{records[0]['id']}", token=alice).status_code == 405
+
+
+def test_a_customised_required_field_is_advertised_or_not_as_the_preset_says(client_for):
+    from crm_simulator import Simulator
+
+    with Simulator("custom-required-field", tls=False) as sim:
+        c = client_for(sim)
+        token = c.token()
+        field = c.get("/api.php/meta/fields/Contact", token=token).json()["fields"]["customer_code"]
+        assert field["required"] is True and "default" not in field
+        reply = c.post("/api.php/data/Contact", token=token, json={"data": {"last_name": "x"}})
+        assert reply.status_code == 400 and reply.json()["message"] == "Field 'customer_code' is required"
+    with Simulator("hidden-required-field", tls=False) as sim:
+        c = client_for(sim)
+        token = c.token()
+        assert "region" not in c.get("/api.php/meta/fields/Lead", token=token).json()["fields"]
+        reply = c.post("/api.php/data/Lead", token=token, json={"data": {"last_name": "x"}})
+        assert reply.status_code == 400 and reply.json()["message"] == "Field 'region' is required"
+        assert c.post("/api.php/data/Lead", token=token, json={"data": {"last_name": "x", "region": "North"}}).ok
 
 
 @pytest.mark.parametrize("model", RECORD_MODEL_NAMES)
@@ -216,7 +302,7 @@ def test_method_override(client, admin_token):
     assert reply.status_code == 200 and reply.json() == {"result": True}
     assert client.get(f"/api.php/data/Task/{record_id}", token=admin_token).json()["record"]["status"] == "Completed"
     reply = client.post(f"/api.php/data/Task/{record_id}", token=admin_token,
-                        headers={"X-HTTP-Method-Override": "PUT"}, json={"data": {"priority": "Low"}})
+                        headers={"X-HTTP-Method-Override": "PUT"}, json={"data": {"priority": "P0"}})
     assert reply.status_code == 200
     reply = client.post(f"/api.php/data/Task/{record_id}", token=admin_token, headers={"X-HTTP-Method-Override": "DELETE"})
     assert reply.status_code == 200 and reply.json() == {"result": True}

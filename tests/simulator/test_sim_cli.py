@@ -51,7 +51,7 @@ def test_serves_prints_env_and_stops_cleanly_on_ctrl_c():
         assert lines[0].startswith("# preset: healthy — ")
         assert set(env) == {"CRM_URL", "CRM_USERNAME", "CRM_PASSWORD", "CRM_CLIENT_ID", "CRM_CLIENT_SECRET",
                             "CRM_CA_BUNDLE", "RIVA_TARGETS_FILE", "PROBE_ALICE_ARCHER_PASSWORD",
-                            "PROBE_BOB_BAKER_PASSWORD"}
+                            "PROBE_BOB_BAKER_PASSWORD", "READINESS_SERVER_FACTS"}
         bundle = Path(env["CRM_CA_BUNDLE"])
         assert bundle.is_file()
         s = requests.Session()

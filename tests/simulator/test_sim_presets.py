@@ -43,7 +43,9 @@ def test_simulator_lifecycle_and_env(healthy):
         "RIVA_TARGETS_FILE": env["RIVA_TARGETS_FILE"],
         "PROBE_ALICE_ARCHER_PASSWORD": "Sim-Alice-Pass-1",
         "PROBE_BOB_BAKER_PASSWORD": "Sim-Bob-Pass-1",
+        "READINESS_SERVER_FACTS": env["READINESS_SERVER_FACTS"],
     }
+    assert Path(env["READINESS_SERVER_FACTS"]).is_file()
 
 
 def test_start_stop_is_idempotent_and_cleans_up():
