@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from faker import Faker
 
 from .client import CrmApi
-from .errors import AccessDenied, AuthenticationFailed
+from .errors import AccessDenied, AuthenticationFailed, CredentialsRefused, UnexpectedReply
 from .ledger import Ledger, is_gone
 from .outcome import Outcome
 from .users import CrmUser
@@ -83,10 +83,17 @@ def probe(api: CrmApi, ledger: Ledger, model: str, run_id: str, fake: Faker) -> 
 
 
 def sign_in_problem(api: CrmApi, variable: str) -> str | None:
+    """Why the probe user cannot sign in to the REST API, naming the account (and the variable, if its password)."""
     try:
         api.me()
-    except AuthenticationFailed as exc:
+    except CredentialsRefused as exc:
         return f"{api.username} cannot sign in with the password in {variable}: {exc}"
+    except AuthenticationFailed as exc:
+        if api.auth_method == "HTTP Basic":  # [assumed] a refused Basic sign-in cannot say why: the password may be it
+            return f"{api.username} cannot sign in with the password in {variable}: {exc}"
+        return f"{api.username} cannot sign in to the REST API with {api.auth_method}: {exc}"
+    except UnexpectedReply as exc:  # e.g. the sign-in was redirected: nothing was sent
+        return f"{api.username} cannot sign in to the REST API with {api.auth_method}: {exc}"
     return None
 
 
