@@ -455,3 +455,11 @@ def test_the_browser_passes_r14_on_a_localised_server(host_browser):
     assert seen.sign_in == SignIn(True, "signed in", home_title="1CRM: Startseite", signed_out=True, reached_home=True)
     assert browser.judge(seen, "riva_svc").passed
     assert refused.sign_in == SignIn(False, "Sie müssen einen gültigen Benutzernamen und ein Passwort angeben.")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset, home", [("localised", "1CRM: Startseite"), ("info-at-hand", "info@hand: Home Dashboard")])
+def test_a_localised_or_info_at_hand_server_is_go(suite, preset, home):
+    run = suite(preset)
+    assert run.report["verdict"] == "GO", run.output
+    assert f"reached '{home}' and signed out" in run.check("R1.4")["message"]
