@@ -262,8 +262,6 @@ class _Visit:
         else:
             return BrowserSignIn(None, f"{self.driver.current_url} does not show the 1CRM sign-in form in the "
                                        "browser (R1.3 says why)")
-        if problem := self.elsewhere("the login page"):
-            return BrowserSignIn(None, problem)
         if HUMAN_CHECK.search(self.driver.page_source):
             self.screenshot("R1.4 login page with a human check")
             return BrowserSignIn(SignIn(False, "the login page shows a human-check widget", human_check=True))
@@ -271,6 +269,8 @@ class _Visit:
         if field_type != "password":
             return BrowserSignIn(None, f"the password field of {self.driver.current_url} does not hide what is typed "
                                        f"(type '{field_type}'): the suite does not type the password there")
+        if problem := self.elsewhere("the login page"):  # checked before anything is typed
+            return BrowserSignIn(None, problem)
         name_field = self.driver.find_element(By.ID, "login_user")
         name_field.clear()
         name_field.send_keys(user.username)
