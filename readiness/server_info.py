@@ -30,7 +30,7 @@ _VERSION_TEXT = re.compile(
     re.IGNORECASE)
 # Riva's article: on-premise servers need info@hand 5.3.3 or later; every 1CRM 7.x and later is later.
 OLDEST_ON_PREMISE = Version("5.3.3")
-# Releases before 7 were info@hand, from 8 on 1CRM; 7.x shipped under both names (info@hand 7.1.3 is on record),
+# [source] releases before 7 were info@hand, from 8 on 1CRM; 7.x shipped under both names (info@hand 7.1.3 is one),
 # so a bare 7.x number names neither.
 _INFO_AT_HAND_UNTIL, _1CRM_FROM = Version("7"), Version("8")
 
