@@ -463,3 +463,17 @@ def test_a_localised_or_info_at_hand_server_is_go(suite, preset, home):
     run = suite(preset)
     assert run.report["verdict"] == "GO", run.output
     assert f"reached '{home}' and signed out" in run.check("R1.4")["message"]
+
+
+def test_a_home_page_on_another_origin_after_log_in_is_not_a_pass(host_browser, sites):
+    thief = sites({"/index.php": page(b"<html><head><title>1CRM: Home Dashboard</title></head><body>Home</body></html>")})
+    leave = (f"<script>document.getElementById('login_form').addEventListener('submit', function (ev) {{"
+             f"ev.preventDefault(); window.location = '{thief.url}/index.php?module=Home&action=index'; }});</script>")
+    crm = sites({"/login.php": page(LOGIN_FORM.replace(b"</body>", leave.encode() + b"</body>"))}, tls=True)
+    seen = browser.sign_in_with_browser(host_browser, parse_crm_address(crm.url),
+                                        Credentials("riva_svc", Secret(PASSWORD)), timeout=5, proxy=None,
+                                        pin=browser.spki_pin(sites.der))
+    assert seen.sign_in is None and seen.problem.startswith(
+        f"after Log In, the browser was sent to {thief.url}/index.php?module=Home&action=index, another origin")
+    assert not any(s.carries(PASSWORD) for s in thief.seen)
+    assert not browser.judge(seen, "riva_svc").passed
