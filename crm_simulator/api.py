@@ -17,7 +17,7 @@ from flask import Blueprint, Response, jsonify, request
 from .acl import check_acl, check_owner, is_admin
 from .auth import sign_in
 from .context import ALL_METHODS, auth, deny, fail, preset, server, store
-from .schema import (ACLROLE_MODEL, ACTION_FIELDS, FOLDER_MODEL, MODELS, REFERENCE, RELATED_LIST_FIELDS,
+from .schema import (ACLROLE_MODEL, ACTION_FIELDS, FOLDER_MODEL, REFERENCE, RELATED_LIST_FIELDS,
                      SECURITYGROUP_MODEL, USER_MODEL, Model)
 from .seed import CONNECTION_USER
 
@@ -172,6 +172,9 @@ def access_token():
         fail(401, "Client authentication failed", "invalid_client")  # [assumed]
 
     if grant_type == "password":
+        if not preset.password_grant:
+            fail(400, "The client is not authorized to request an access token using this method.",
+                 "unauthorized_client")  # [assumed] RFC 6749 section 5.2, 1crm-api.md section 2
         user_name, password = param("username"), param("password")
         scope_text = body.get("scope") or " ".join(KNOWN_SCOPES)
         scopes = [s for s in str(scope_text).split() if s]
@@ -181,7 +184,9 @@ def access_token():
                   f"Check the `{unknown[0]}` scope")  # [assumed] the known scope names
         user = sign_in(store, preset, user_name, password)
         if user is None:
-            fail(401, "The user credentials were incorrect.", "invalid_credentials")  # [assumed]
+            # [assumed] 400 invalid_grant (current PHP OAuth 2 servers) or 401 invalid_credentials (older ones)
+            status = 401 if preset.wrong_password_error == "invalid_credentials" else 400
+            fail(status, "The user credentials were incorrect.", preset.wrong_password_error)
         return jsonify(auth.issue_tokens(user["id"], client_id, scopes))
 
     refresh_token = param("refresh_token")

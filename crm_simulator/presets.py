@@ -44,7 +44,7 @@ class Preset:
     version: str = "8.7.7"
     edition: str = "enterprise"  # "startup" editions have no REST API
     version_hidden: bool = False  # /api.php/version 404 and an About page without a version
-    product: str = "1CRM"  # the name on the About page (releases before 7 were called info@hand)
+    product: str = "1CRM"  # the name on the About page and in the titles (info@hand before 1CRM)
     api_php: bool = True  # False: no /api.php at all (info@hand before 8): the web server's 404 page
     # --- API authentication --------------------------------------------------------------------
     oauth_client: bool = True  # a private API client (password grant) is registered
@@ -52,10 +52,16 @@ class Preset:
     allow_non_tls_api: bool = True  # the admin setting that lets plain-http API calls through
     token_lifetime: int = 86399  # seconds, as in 1CRM's documented reply
     accepts_any_login: bool = False  # broken authentication: any user name/password signs in
+    # [assumed] how the token endpoint refuses a wrong password: 400 invalid_grant (current PHP OAuth 2 servers)
+    # or 401 invalid_credentials (older ones), 1crm-api.md section 2
+    wrong_password_error: str = "invalid_grant"
+    password_grant: bool = True  # False: the password grant is not enabled for the API client
     # --- web login -----------------------------------------------------------------------------
     login_page: str = LOGIN_1CRM
     human_check: bool = False
     session_lost: bool = False  # sign-in succeeds, but the session never sticks
+    csrf_cookie: bool = False  # the login page sets a CSRF cookie; json.php checks the header when one is sent
+    language: str = "en"  # "de": the pages and messages in German
     # --- Steps 3 and 4: the targets file env() writes, and the users' rights --------------------
     targets: tuple[str, ...] = ("alice.archer@example.com", "bob.baker@example.com")
     probe_users: tuple[str, ...] = ("alice.archer@example.com", "bob.baker@example.com")  # env() hands out passwords
@@ -101,6 +107,19 @@ class Preset:
     @property
     def edition_label(self) -> str:
         return f"{self.edition.capitalize()} Edition"
+
+    def words(self, key: str) -> str:
+        """A label or message of the web pages, in the preset's language, with the product's name."""
+        return WORDS[self.language][key].format(product=self.product)
+
+
+# [source] the English labels of 1CRM's login window and home page; the German ones as a translation would have them.
+WORDS = {
+    "en": {"login_title": "{product}: Login", "home_title": "{product}: Home Dashboard", "home": "Home Dashboard",
+           "about_title": "{product}: About", "refused": "You must specify a valid username and password."},
+    "de": {"login_title": "{product}: Anmeldung", "home_title": "{product}: Startseite", "home": "Startseite",
+           "about_title": "{product}: Über", "refused": "Sie müssen einen gültigen Benutzernamen und ein Passwort angeben."},
+}
 
 
 HEALTHY = Preset(
@@ -374,6 +393,32 @@ _ALL = [
         "no-probe-users",
         "No target has a password: the probes of R4.4 and R4.5 cannot run (unverified, INCOMPLETE).",
         probe_users=(),
+    ),
+    _variant(
+        "old-oauth-errors",
+        "The token endpoint answers a wrong password with 401 invalid_credentials, as older OAuth 2 servers do.",
+        wrong_password_error="invalid_credentials",
+    ),
+    _variant(
+        "password-grant-disabled",
+        "The OAuth client is registered, but the password grant is not enabled for it (400 unauthorized_client).",
+        password_grant=False,
+    ),
+    _variant(
+        "csrf-cookie",
+        "The login page sets a CSRF cookie, and json.php refuses a sign-in whose CSRF header does not match it.",
+        csrf_cookie=True,
+    ),
+    _variant(
+        "localised",
+        "A healthy 1CRM whose pages are in German: the home page is titled '1CRM: Startseite'.",
+        language="de",
+    ),
+    _variant(
+        "info-at-hand",
+        "A healthy server branded info@hand 7.1.3 with the REST API: its About page says 'info@hand Version 7.1.3'.",
+        product="info@hand",
+        version="7.1.3",
     ),
     _variant(
         "probe-password-wrong",

@@ -32,34 +32,40 @@ _LOGIN_SCRIPT = """
     return m ? decodeURIComponent(m[1]) : '';
   }
   var form = document.getElementById('login_form');
-  var error = document.getElementById('login_error');
+  var row = document.getElementById('error_row');
+  var error = document.getElementById('error_message');
+  function refuse(words) { error.textContent = words; row.style.display = ''; }
   form.addEventListener('submit', function (ev) {
     ev.preventDefault();
+    row.style.display = 'none';
     error.textContent = '';
-    var body = new URLSearchParams();
-    body.set('username', document.getElementById('login_user').value);
-    body.set('password', document.getElementById('login_pass').value);
-    body.set('theme', document.getElementById('login_theme').value);
-    body.set('language', 'en_us');
-    body.set('login_module', 'Home');
-    body.set('login_action', 'index');
-    body.set('res_width', String(window.screen.width));
-    body.set('res_height', String(window.screen.height));
-    body.set('gmto', String(-new Date().getTimezoneOffset()));
+    var headers = {'Content-Type': 'application/json'};
+    var csrf = cookie('onecrm_csrf_token');
+    if (csrf) { headers['x-onecrm-csrf-token'] = csrf; }
     fetch('json.php?action=login', {
       method: 'POST',
-      body: body,
       credentials: 'same-origin',
-      headers: {'x-onecrm-csrf-token': cookie('onecrm_csrf_token')}
+      headers: headers,
+      body: JSON.stringify({
+        username: document.getElementById('login_user').value,
+        password: document.getElementById('login_pass').value,
+        theme: document.getElementById('login_theme').value,
+        language: document.getElementById('login_lang').value,
+        login_module: 'Home',
+        login_action: 'index',
+        res_width: window.screen.width,
+        res_height: window.screen.height,
+        gmto: -new Date().getTimezoneOffset()
+      })
     }).then(function (r) { return r.json(); })
       .then(function (reply) {
         if (reply.result === 'ok' && reply.redirect) {
           window.location = reply.redirect;
         } else {
-          error.textContent = reply.message || 'Sign-in failed.';
+          refuse(reply.message || 'Sign-in failed.');
         }
       })
-      .catch(function () { error.textContent = 'The server did not answer.'; });
+      .catch(function () { refuse('The server did not answer.'); });
   });
 })();
 """
@@ -82,7 +88,7 @@ document.querySelectorAll('.g-recaptcha').forEach(function (box) {
 """
 
 
-def _login_page(human_check: bool) -> str:
+def _login_page(human_check: bool, title: str) -> str:
     head, widget = "", ""
     if human_check:
         head = '<script src="recaptcha/api.js" async defer></script>\n'  # [assumed] Cloud loads Google's
@@ -99,11 +105,11 @@ def _login_page(human_check: bool) -> str:
 <label for="login_lang">Language</label>
 <select name="user_language" id="login_lang"><option value="en_us" selected>US English</option></select>
 {widget}<button type="submit" id="login_button">Log In</button>
-<div id="login_error" role="alert"></div>
+<table><tr id="error_row" style="display:none"><td id="error_message" role="alert"></td></tr></table>
 </form>
 </div>
 <script>{_LOGIN_SCRIPT}</script>"""
-    return html_page("1CRM: Login", body, head)
+    return html_page(title, body, head)  # [source] refusals in #error_message inside #error_row, as info@hand's
 
 
 NOT_FOUND_PAGE = (
@@ -134,15 +140,16 @@ def login_url() -> str:
 def login_page() -> Response:
     if preset.login_page == LOGIN_MISSING:
         return html_response(NOT_FOUND_PAGE, 404)
-    response = html_response(_login_page(preset.human_check))
-    response.set_cookie(
-        CSRF_COOKIE,
-        auth.new_csrf_token(),
-        path=cookie_path(),
-        secure=request.is_secure,
-        httponly=False,  # the page's script must read it to echo it in the header
-        samesite="Lax",
-    )
+    response = html_response(_login_page(preset.human_check, preset.words("login_title")))
+    if preset.csrf_cookie:  # [source] some servers set one; public logins succeed without it
+        response.set_cookie(
+            CSRF_COOKIE,
+            auth.new_csrf_token(),
+            path=cookie_path(),
+            secure=request.is_secure,
+            httponly=False,  # the page's script must read it to echo it in the header
+            samesite="Lax",
+        )
     return response
 
 
@@ -202,18 +209,19 @@ def index_php():
            '<a href="index.php?module=Users&amp;action=Logout">Log Out</a></p>')
     if module == "Home" and action == "About":
         text = preset.product
-        if not preset.version_hidden and preset.product == "info@hand":
-            text += f" Version {preset.version}"  # [source] info@hand prints "info@hand Version 7.1.3"
-        elif not preset.version_hidden:
-            text += f" {preset.version} {preset.edition_label}"
-        return html_response(html_page("1CRM: About", f'<h1>About</h1>\n<p id="version">{html.escape(text)}</p>\n{nav}'))
+        if not preset.version_hidden:
+            # [source] info@hand prints "info@hand Version 7.1.3", 1CRM e.g. "1CRM 8.7.7" (1crm-api.md section 9)
+            text += f" Version {preset.version}" if preset.product == "info@hand" else \
+                f" {preset.version} {preset.edition_label}"
+        return html_response(html_page(preset.words("about_title"),
+                                       f'<h1>About</h1>\n<p id="version">{html.escape(text)}</p>\n{nav}'))
     if module in ("", "Home") and action in ("", "index"):
         if module == "":
             return redirect(f"{request.script_root}/{HOME_REDIRECT}", 302)
-        home = html_response(html_page("1CRM: Home Dashboard",
-                                       f'<h1>Home Dashboard</h1>\n<p id="welcome">Welcome, {name}</p>\n{nav}'))
+        home = html_response(html_page(preset.words("home_title"), f'<h1>{html.escape(preset.words("home"))}</h1>\n'
+                                       f'<p id="welcome">Welcome, {name}</p>\n{nav}'))
         return stalled(home) if preset.stall_page == STALL_HOME else home
-    title = html.escape(f"1CRM: {module} {action}".strip())
+    title = html.escape(f"{preset.product}: {module} {action}".strip())
     return html_response(html_page(title, f"<h1>{html.escape(module)}</h1>\n{nav}"))
 
 
@@ -223,13 +231,19 @@ def json_php():
         return jsonify({"message": f"Method {request.method} is not allowed here"}), 405
     if request.args.get("action") != "login":
         return jsonify({"message": "Unknown action"}), 400  # [assumed]
-    if not auth.csrf_valid(request.cookies.get(CSRF_COOKIE), request.headers.get(CSRF_HEADER)):
-        return jsonify({"message": "Invalid or missing CSRF token"}), 400  # [assumed]
+    header = request.headers.get(CSRF_HEADER)
+    if preset.csrf_cookie and header is not None and not auth.csrf_valid(request.cookies.get(CSRF_COOKIE), header):
+        return jsonify({"message": "Invalid CSRF token"}), 400  # [assumed] checked only when sent
     if preset.human_check:
         return jsonify({"message": "Please complete the human check."})  # [assumed] wording
-    user = sign_in(store, preset, request.form.get("username", ""), request.form.get("password", ""))
+    # [source] json.php reads a JSON body; [assumed] a form-encoded one reads as no user name at all
+    body = request.get_json(silent=True) if request.is_json else None
+    body = body if isinstance(body, dict) else {}
+    user_name, password = body.get("username"), body.get("password")
+    user = sign_in(store, preset, user_name, password) if isinstance(user_name, str) and isinstance(password, str) \
+        else None
     if user is None:
-        return jsonify({"message": "You must specify a valid username and password."})
+        return jsonify({"message": preset.words("refused")})
     # session-lost: the cookie is sent, but the broken session store forgets it at once
     sid = secrets.token_hex(16) if preset.session_lost else auth.new_session(user["id"])
     response = jsonify({"result": "ok", "redirect": HOME_REDIRECT})

@@ -11,10 +11,11 @@ from faker import Faker
 
 from .client import CrmApi
 from .config import CrmAddress, Credentials, Secret
-from .errors import ApiNotAvailable, AuthenticationFailed, CrmUnreachable, NonTlsRefused, NotFound, UnexpectedReply
+from .errors import (ApiNotAvailable, AuthenticationFailed, CredentialsRefused, CrmUnreachable, NonTlsRefused, NotFound,
+                     RedirectRefused, UnexpectedReply)
 from .http import CrmSession
 from .outcome import Outcome
-from .weblogin import HOME_TITLE, SignIn, find_login_page, sign_in
+from .weblogin import SignIn, find_login_page, off_origin, same_origin, sign_in
 
 
 def connect(crm: CrmAddress, session: CrmSession) -> Outcome:
@@ -49,6 +50,8 @@ def connect(crm: CrmAddress, session: CrmSession) -> Outcome:
 def login_page(crm: CrmAddress, session: CrmSession) -> Outcome:
     """R1.3: the address serves 1CRM's sign-in form."""
     page = find_login_page(session, crm.base)
+    if not same_origin(page.url, crm.base):
+        return Outcome.fail(off_origin("the login page", page.url, crm.base))
     if page.status != 200:
         return Outcome.fail(f"no login page at {page.url} (HTTP {page.status}) — is CRM_URL the address of the "
                             "1CRM login window?")
@@ -66,18 +69,20 @@ def web_sign_in(crm: CrmAddress, session: CrmSession, user: Credentials) -> Outc
 def judge_web_sign_in(result: SignIn, username: str, *, how: str = "a scripted sign-in",
                       where: str = "through the web login") -> Outcome:
     """R1.4's verdict on a sign-in, whether scripted or done by a real browser (readiness/browser.py)."""
+    if result.problem:
+        return Outcome.fail(f"the web login gave no answer to judge when {username} signed in: {result.problem}")
     if result.human_check:
         return Outcome.fail(f"the login page asks for a human check (CAPTCHA) before {username} can sign in: "
                             f"{how} cannot pass it — have it lifted for the Riva host")
     if not result.accepted:
         return Outcome.fail(f"the web login refused {username}: '{result.message}'")
-    if result.home_title != HOME_TITLE:
+    if not result.reached_home:
         return Outcome.fail(f"{username} was signed in, but the home page did not open (page title "
                             f"'{result.home_title}') — the session is lost after sign-in; check PHP's session "
                             "settings and cookies")
     if not result.signed_out:
         return Outcome.fail(f"{username} signed in, but signing out did not end the session", advisory=True)
-    return Outcome.ok(f"{username} signed in {where}, reached '{HOME_TITLE}' and signed out")
+    return Outcome.ok(f"{username} signed in {where}, reached '{result.home_title}' and signed out")
 
 
 def api_sign_in(api: CrmApi) -> Outcome:
@@ -92,7 +97,7 @@ def api_sign_in(api: CrmApi) -> Outcome:
         me = api.me()
     except (ApiNotAvailable, NonTlsRefused) as exc:
         return Outcome.fail(str(exc))
-    except AuthenticationFailed as exc:
+    except (AuthenticationFailed, RedirectRefused) as exc:
         return Outcome.fail(f"{api.username} cannot sign in to the REST API with {api.auth_method}: {exc}")
     except (NotFound, UnexpectedReply) as exc:
         return Outcome.fail(f"the REST API does not answer at {api.root}: {exc}")
@@ -108,11 +113,14 @@ def unknown_user_refused(crm: CrmAddress, session: CrmSession, api_as: Callable[
     stranger = random_identity()
     username = stranger.username
     api = api_as(stranger)
-    refusals = []
+    refusals, notes = [], []
     result = sign_in(session, crm.base, username, stranger.password.reveal())
     if result.accepted:
         return Outcome.fail(f"the web login accepted the non-existent user '{api.username}': authentication is not "
                             "enforced — do not connect Riva to this server")
+    if result.problem:  # neither accepted nor refused: the negative control is not shown
+        return Outcome.fail(f"the web login gave no answer to judge when the non-existent user '{api.username}' "
+                            f"signed in: {result.problem}")
     refusals.append("the human check of the web login" if result.human_check else f"the web login ('{result.message}')")
     if not rest_api:
         return Outcome.ok(f"a sign-in as the non-existent user '{api.username}' was refused by {refusals[0]} (the "
@@ -121,11 +129,20 @@ def unknown_user_refused(crm: CrmAddress, session: CrmSession, api_as: Callable[
         api.me()
         return Outcome.fail(f"the REST API accepted the non-existent user '{api.username}': authentication is not "
                             "enforced — do not connect Riva to this server")
-    except AuthenticationFailed as exc:
+    except CredentialsRefused as exc:
         refusals.append(f"the REST API (HTTP {exc.status})")
+    except AuthenticationFailed as exc:
+        if api.auth_method == "HTTP Basic":  # [assumed] a refused Basic sign-in cannot say why (1crm-api.md §2)
+            refusals.append(f"the REST API (HTTP {exc.status})")
+        else:  # the API client or its grant was refused before any user name was looked at
+            notes.append(f"the REST API refused the sign-in before looking at the user ({exc}; see R1.5)")
+    except RedirectRefused as exc:
+        notes.append(f"the REST API was not tried: {exc}")
     except (ApiNotAvailable, NonTlsRefused):
         pass  # no API to sign in to: R1.5 says why
-    return Outcome.ok(f"a sign-in as the non-existent user '{api.username}' was refused by {' and by '.join(refusals)}")
+    note = f"; {'; '.join(notes)}" if notes else ""
+    return Outcome.ok(f"a sign-in as the non-existent user '{api.username}' was refused by "
+                      f"{' and by '.join(refusals)}{note}")
 
 
 def random_identity() -> Credentials:

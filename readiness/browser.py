@@ -35,7 +35,8 @@ from .config import BrowserSettings, CrmAddress, Credentials
 from .errors import ReadinessError
 from .outcome import Outcome
 from .run import ReadinessRun
-from .weblogin import FORM_IDS, HOME_PAGE, HOME_TITLE, HUMAN_CHECK, LOGIN_PAGES, LOGOUT_PAGE, SignIn
+from .weblogin import (ERROR_CLASS, ERROR_IDS, FORM_IDS, HOME_PAGE, HUMAN_CHECK, LOGIN_PAGES, LOGOUT_PAGE, SignIn, is_home,
+                       off_origin, same_origin)
 
 BROWSER_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 # Where Windows installs Chrome and Edge (they are rarely on PATH there): (environment variable, path below it).
@@ -56,6 +57,13 @@ _SLACK = 10.0  # seconds the driver may take beyond the CRM time limit to report
 _MARK = "window.__rivaReadinessLoginPage"  # set on the login page: gone once the browser shows a new page
 _ERROR_PAGE = re.compile(r"^[a-z]+-error://")  # chrome-error://, edge-error://: the browser's own error page
 _NET_ERROR = re.compile(r"(?:net::|NET::)?(ERR_[A-Z0-9_]+)")
+# The words of the first visible error element of the page (weblogin.ERROR_IDS, then .error), else ''.
+_READ_ERROR = (
+    "function shown(e) { return e && e.getClientRects().length ? (e.innerText || e.textContent || '').trim() : ''; }"
+    f"var words = {' || '.join(f'shown(document.getElementById({i!r}))' for i in ERROR_IDS)};"
+    f"var all = document.querySelectorAll('.{ERROR_CLASS}');"
+    "for (var i = 0; i < all.length && !words; i++) { words = shown(all[i]); }"
+)
 
 
 class BrowserUnavailable(ReadinessError):
@@ -261,10 +269,14 @@ class _Visit:
         if field_type != "password":
             return BrowserSignIn(None, f"the password field of {self.driver.current_url} does not hide what is typed "
                                        f"(type '{field_type}'): the suite does not type the password there")
+        if problem := self.elsewhere("the login page"):  # checked before anything is typed
+            return BrowserSignIn(None, problem)
         name_field = self.driver.find_element(By.ID, "login_user")
         name_field.clear()
         name_field.send_keys(user.username)
         self.screenshot("R1.4 login form")  # before the password is typed
+        if problem := self.elsewhere("the login page"):  # the page may have moved on since
+            return BrowserSignIn(None, problem)
         self.password = user.password.reveal()
         self.driver.find_element(By.ID, "login_pass").send_keys(self.password)
         self.driver.execute_script(f"{_MARK} = true;")
@@ -274,8 +286,7 @@ class _Visit:
 
     def after_log_in(self) -> BrowserSignIn:
         """Waits for a new page (the home page, or wherever the CRM sends the user) or the page's error message."""
-        read = (f"return [{_MARK} === true, document.readyState, "
-                "(document.getElementById('login_error') || {}).textContent || ''];")
+        read = f"{_READ_ERROR} return [{_MARK} === true, document.readyState, words];"
 
         def settled(driver):
             try:
@@ -290,20 +301,33 @@ class _Visit:
         if not same_page:
             if code := self.error_page():
                 return BrowserSignIn(None, describe_error_page(self.driver.current_url, code, self.crm.host))
+            if problem := self.elsewhere("after Log In, the browser"):
+                return BrowserSignIn(None, problem)
             same_page = bool(error) and self.has_form()  # a refusal rendered by the server
         if same_page:
             self.screenshot("R1.4 sign-in refused")
             return BrowserSignIn(SignIn(False, error.replace(self.password, "***")))
         title = self.driver.title
-        self.screenshot("R1.4 home page" if title == HOME_TITLE else "R1.4 page after sign-in")
-        if title != HOME_TITLE:
+        # The Home module with a session, in whatever language its title is (never an exact English title).
+        reached = is_home(self.driver.current_url) and not self.has_form() and self.has_session()
+        self.screenshot("R1.4 home page" if reached else "R1.4 page after sign-in")
+        if not reached:
             return BrowserSignIn(SignIn(True, "signed in", home_title=title))
-        return BrowserSignIn(SignIn(True, "signed in", home_title=title, signed_out=self.sign_out()))
+        return BrowserSignIn(SignIn(True, "signed in", home_title=title, signed_out=self.sign_out(), reached_home=True))
 
     def sign_out(self) -> bool:
+        """Signed out when the home page sends the browser back to the login form."""
         if self.open(LOGOUT_PAGE, "the sign-out page") or self.open(HOME_PAGE, "the home page after signing out"):
             return False
-        return self.driver.title != HOME_TITLE
+        return self.has_form()
+
+    def has_session(self) -> bool:
+        return any("csrf" not in str(cookie.get("name", "")).lower() for cookie in self.driver.get_cookies())
+
+    def elsewhere(self, what: str) -> str | None:
+        """The finding when the browser is no longer on CRM_URL's origin (scheme, host, port): it types nothing then."""
+        url = self.driver.current_url
+        return None if same_origin(url, self.crm.base) else off_origin(what, url, self.crm.base)
 
     def open(self, path: str, what: str) -> str | None:
         """Opens a page of the CRM; the browser's error, in words, or None."""
@@ -318,8 +342,9 @@ class _Visit:
             if not found:
                 raise
             return describe_error_page(url, found.group(1), self.crm.host)
-        code = self.error_page()
-        return describe_error_page(url, code, self.crm.host) if code else None
+        if code := self.error_page():
+            return describe_error_page(url, code, self.crm.host)
+        return self.elsewhere(what)  # checked after every navigation
 
     def error_page(self) -> str | None:
         """The error code when the browser shows its own error page (certificate, network) instead of the CRM's."""

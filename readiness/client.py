@@ -7,11 +7,13 @@ target user means a second CrmApi signed in with that user's own credentials.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
@@ -21,19 +23,27 @@ from .errors import (
     ApiNotAvailable,
     AuthenticationFailed,
     CrmError,
+    CredentialsRefused,
     NonTlsRefused,
     NotFound,
     Refused,
+    RedirectRefused,
     ServerError,
     UnexpectedReply,
 )
 from .http import CrmSession
+from .redaction import Redactor
 
 PAGE_SIZE = 200  # the API's maximum per call
 TOKEN_PATH = "auth/user/access_token"
 _EXPIRY_MARGIN = 30  # seconds: treat a token as expired this early
 _TLS_WORDS = re.compile(r"\b(https|tls|ssl|secure)\b", re.IGNORECASE)
 _ACL_HINT = re.compile(r"\[(?P<module>\w+):(?P<action>\w+)\]")  # [assumed] e.g. "[Meetings:delete]"
+# [assumed] OAuth 2 error codes of the token endpoint (1crm-api.md section 2): a PHP OAuth 2 server answers a wrong
+# user name or password with invalid_grant (RFC 6749, current) or invalid_credentials (older servers).
+CREDENTIALS_REFUSED = ("invalid_grant", "invalid_credentials")
+GRANT_NOT_ENABLED = ("unauthorized_client", "unsupported_grant_type")
+_SENT_SECRETS = ("password", "client_secret", "refresh_token")
 
 
 class OAuth2PasswordAuth(AuthBase):
@@ -66,11 +76,12 @@ class OAuth2PasswordAuth(AuthBase):
 
     def _obtain(self) -> None:
         grant = None
-        if self._refresh:
+        refresh, self._refresh = self._refresh, None  # each refresh token is tried once
+        if refresh:
             try:
-                grant = self._api.request_token({"grant_type": "refresh_token", "refresh_token": self._refresh, **self._client})
+                grant = self._api.request_token({"grant_type": "refresh_token", "refresh_token": refresh, **self._client})
             except AuthenticationFailed:
-                grant = None  # refresh token expired: sign in again
+                grant = None  # refresh refused (expired, revoked, grant not enabled): one password grant instead
         if grant is None:
             grant = self._api.request_token(
                 {"grant_type": "password", "username": self._username, "password": self._password,
@@ -152,24 +163,54 @@ class CrmApi:
 
     def request_token(self, body: dict) -> dict:
         """The OAuth2 token endpoint takes a JSON body, not a form (1crm-api.md section 2)."""
-        return self._call("POST", TOKEN_PATH, json=body, authenticate=False)
+        response = self._send("POST", TOKEN_PATH, None, json=body)
+        return parse_reply(response, TOKEN_PATH, client_id=body.get("client_id"))
 
     # -- plumbing ------------------------------------------------------------------------------
 
     def _call(self, method: str, path: str, *, authenticate: bool = True, **kwargs) -> dict:
-        url = f"{self.root}/{path}"
         auth = self.auth if authenticate else None
-        response = self.session.request(method, url, auth=auth, **kwargs)
+        response = self._send(method, path, auth, **kwargs)
         if response.status_code == 401 and isinstance(auth, OAuth2PasswordAuth):
             auth.renew()  # the token expired early or was revoked: one fresh sign-in, one repeat
-            response = self.session.request(method, url, auth=auth, **kwargs)
-        return parse_reply(response, path)
+            response = self._send(method, path, auth, **kwargs)
+        try:
+            return parse_reply(response, path)
+        except (AuthenticationFailed, AccessDenied) as exc:
+            # [assumed] Basic refused or disabled: 401, possibly 403 (1crm-api.md section 2); /me denies no right.
+            if isinstance(auth, HTTPBasicAuth) and (isinstance(exc, AuthenticationFailed) or path == "me"):
+                raise AuthenticationFailed(_basic_message(response), url=exc.url, status=exc.status) from None
+            raise
+
+    def _send(self, method: str, path: str, auth: AuthBase | None, **kwargs) -> requests.Response:
+        """A request that carries credentials (the token endpoint's body, a Basic or Bearer header) goes to this
+        address only: a redirect is a finding, never followed, so that no credential reaches another origin."""
+        url = f"{self.root}/{path}"
+        if auth is None and path != TOKEN_PATH:
+            return self.session.request(method, url, **kwargs)
+        response = self.session.request(method, url, auth=auth, allow_redirects=False, **kwargs)
+        if response.is_redirect:
+            raise RedirectRefused(redirect_finding(response, "the token endpoint" if path == TOKEN_PATH else path),
+                                  url=url, status=response.status_code)
+        return response
 
 
-def parse_reply(response: requests.Response, path: str) -> dict:
+def redirect_finding(response: requests.Response, what: str) -> str:
+    """In words: where a request carrying credentials was redirected to, and what the admin can do."""
+    target = urljoin(response.url, response.headers.get("Location", ""))
+    hint = "set CRM_URL to the address the CRM itself uses, or find out why the server redirects"
+    came, went = urlsplit(response.url), urlsplit(target)
+    if (came.scheme, went.scheme) == ("http", "https") and came.hostname == went.hostname:
+        hint = "set CRM_URL to the https:// address"
+    return (f"{what} redirected (HTTP {response.status_code}) to {target}: credentials are not sent there — {hint}")
+
+
+def parse_reply(response: requests.Response, path: str, *, client_id: str | None = None) -> dict:
     """The JSON body of a successful reply, or the CrmError that explains the failure."""
     url = response.request.url if response.request else None
     body = _json_or_none(response)
+    if path == TOKEN_PATH and 400 <= response.status_code < 500:
+        raise token_refusal(response, body, client_id)  # JSON or not: a refused sign-in, with the fix
     if body is None and (response.content or response.ok):
         excerpt = re.sub(r"\s+", " ", response.text[:160]).strip()
         raise UnexpectedReply(
@@ -182,8 +223,9 @@ def parse_reply(response: requests.Response, path: str) -> dict:
     body = body or {}
     text = " ".join(str(body.get(k)) for k in ("message", "error", "hint") if body.get(k)) or response.reason
     status = response.status_code
-    if status == 401 or (status == 400 and body.get("error") in ("invalid_credentials", "invalid_client")):
-        raise AuthenticationFailed(_auth_message(body, path), url=url, status=status)
+    if status == 401 or (status == 400 and body.get("error") in (*CREDENTIALS_REFUSED, "invalid_client")):
+        error = CredentialsRefused if body.get("error") in CREDENTIALS_REFUSED else AuthenticationFailed
+        raise error(_auth_message(body, path), url=url, status=status)
     if status == 403:
         if body.get("error") == "tls_required" or (url or "").startswith("http:") and _TLS_WORDS.search(text):
             raise NonTlsRefused(
@@ -208,17 +250,50 @@ def parse_reply(response: requests.Response, path: str) -> dict:
     raise CrmError(f"HTTP {status} for {path}: {text}", url=url, status=status)
 
 
+def token_refusal(response: requests.Response, body: dict, client_id: str | None) -> AuthenticationFailed:
+    """What a 4xx from the token endpoint means, with the fix (1crm-api.md section 2): never a suite error."""
+    body = body if isinstance(body, dict) else {}
+    url, status, error = response.request.url if response.request else None, response.status_code, body.get("error")
+    if error in CREDENTIALS_REFUSED or error == "invalid_client":
+        return (CredentialsRefused if error in CREDENTIALS_REFUSED else AuthenticationFailed)(
+            _auth_message(body, TOKEN_PATH), url=url, status=status)
+    if error in GRANT_NOT_ENABLED:
+        message = body.get("message") or body.get("error_description") or error
+        return AuthenticationFailed(
+            f"the API client {client_id} may not use this sign-in ({error}: {message}): enable the password grant for "
+            f"client {client_id} in 1CRM's admin interface", url=url, status=status)
+    return AuthenticationFailed(f"sign-in refused: the token endpoint answered HTTP {status}: {_excerpt(response)!r}",
+                                url=url, status=status)
+
+
+def _excerpt(response: requests.Response) -> str:
+    """A short excerpt of a reply, without anything the request itself sent as a secret."""
+    redactor = Redactor()
+    try:
+        sent = json.loads(response.request.body or b"{}") if response.request else {}
+    except ValueError:
+        sent = {}
+    if isinstance(sent, dict):
+        redactor.add(*(str(sent[k]) for k in _SENT_SECRETS if sent.get(k)))
+    return redactor.text(re.sub(r"\s+", " ", response.text[:160]).strip())
+
+
 def _auth_message(body: dict, path: str) -> str:
     error = body.get("error")
-    message = body.get("message") or "not authenticated"
+    message = body.get("message") or body.get("error_description") or "not authenticated"
     if error == "invalid_client":
         return f"the OAuth2 API client was refused ({message}): check CRM_CLIENT_ID and CRM_CLIENT_SECRET"
-    if error == "invalid_credentials":
+    if error in CREDENTIALS_REFUSED:
         return f"the user name or password was refused ({message})"
-    if path != TOKEN_PATH and "basic" in message.lower():
-        return (f"HTTP Basic sign-in is refused ({message}); Basic is disabled by default in 1CRM — "
-                "register an OAuth2 API client and set CRM_CLIENT_ID and CRM_CLIENT_SECRET")
     return f"not authenticated ({message})"
+
+
+def _basic_message(response: requests.Response) -> str:
+    body = _json_or_none(response)
+    words = (body.get("message") or body.get("error")) if isinstance(body, dict) else None
+    return (f"HTTP Basic sign-in is refused (HTTP {response.status_code}: {words or response.reason}): the user name or "
+            "password is wrong, or Basic is disabled, as it is by default in 1CRM — register an OAuth2 API client and "
+            "set CRM_CLIENT_ID and CRM_CLIENT_SECRET")
 
 
 def _json_or_none(response: requests.Response):

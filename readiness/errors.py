@@ -67,6 +67,14 @@ class AuthenticationFailed(CrmError):
     """The credentials or the API client were refused."""
 
 
+class CredentialsRefused(AuthenticationFailed):
+    """The user name or password itself was refused (not the API client, the grant or the sign-in method)."""
+
+
+class RedirectRefused(UnexpectedReply):
+    """A request carrying credentials was answered with a redirect, which the suite never follows."""
+
+
 class AccessDenied(CrmError):
     """The signed-in user's role forbids this module/action."""
 

@@ -31,7 +31,7 @@ from .http import CrmSession, ExchangeLog
 from .outcome import Outcome
 from .redaction import Redactor
 from .roles import MODULES
-from .weblogin import HOME_TITLE, sign_in as web_sign_in
+from .weblogin import sign_in as web_sign_in
 
 # The datatypes a sync cycle reads changes of, in this order, when they are configured; then users.
 SYNC_MODELS = ("Contact", "Lead", "Meeting", "Call", "Task")
@@ -183,9 +183,11 @@ class WebClient:
 
     def sign_in(self) -> None:
         result = web_sign_in(self.session, self.base, self.user.username, self.user.password.reveal(), sign_out=False)
+        if result.problem:
+            raise CrmError(f"the web login of {self.user.username} gave no usable answer: {result.problem}")
         if not result.accepted:
             raise AuthenticationFailed(f"the web login refused {self.user.username}: {result.message}")
-        if result.home_title != HOME_TITLE:
+        if not result.reached_home:
             raise CrmError(f"signed in, but the home page did not open ('{result.home_title}')")
 
     def page(self, path: str) -> None:

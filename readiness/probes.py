@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from faker import Faker
 
 from .client import CrmApi
-from .errors import AccessDenied, AuthenticationFailed, CrmError, NotFound, Refused
+from .errors import AccessDenied, AuthenticationFailed, CredentialsRefused, CrmError, NotFound, Refused, UnexpectedReply
 from .fields_meta import FieldsMeta
 from .ledger import Ledger, is_gone
 from .markers import DESCRIPTION, MARKER, PROBE_TITLE, Marker, is_probe_record, marker_fields, title_field
@@ -176,10 +176,17 @@ def _field_named(words: str, known: list[str]) -> str | None:
 
 
 def sign_in_problem(api: CrmApi, variable: str) -> str | None:
+    """Why the probe user cannot sign in to the REST API, naming the account (and the variable, if its password)."""
     try:
         api.me()
-    except AuthenticationFailed as exc:
+    except CredentialsRefused as exc:
         return f"{api.username} cannot sign in with the password in {variable}: {exc}"
+    except AuthenticationFailed as exc:
+        if api.auth_method == "HTTP Basic":  # [assumed] a refused Basic sign-in cannot say why: the password may be it
+            return f"{api.username} cannot sign in with the password in {variable}: {exc}"
+        return f"{api.username} cannot sign in to the REST API with {api.auth_method}: {exc}"
+    except UnexpectedReply as exc:  # e.g. the sign-in was redirected: nothing was sent
+        return f"{api.username} cannot sign in to the REST API with {api.auth_method}: {exc}"
     return None
 
 

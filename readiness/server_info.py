@@ -4,7 +4,7 @@ and whether Riva supports it (R2.1)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from packaging.version import Version
 
@@ -17,17 +17,22 @@ from .weblogin import ABOUT_PAGE, LOGOUT_PAGE, read_page, sign_in
 
 # [assumed] host names of the hosted services (1crm-api.md section 7).
 HOSTED_DOMAINS = (".1crmcloud.com", ".infoathand.com")
-# [source] the About page: "1CRM 8.7.7 Enterprise Edition", or info@hand's "info@hand Version 7.1.3".
+# [source] the About page: 1CRM prints "1CRM 8.7.7", info@hand "info@hand Version 7.1.3" (1crm-api.md section 9).
 _ABOUT_VERSION = re.compile(
-    r"(?P<product>1CRM|info@hand)\s+(?:Version\s+)?(?P<version>\d+(?:\.\d+){1,3}(?:-\d+)?)(?:\s+(?P<edition>\w+)\s+Edition)?",
+    r"(?P<product>1CRM|info@hand)\s+(?:Version\s+)?(?P<version>\d+(?:\.\d+){1,3}(?:-\d+)?)"
+    r"(?:\s+(?P<edition>\w+)\s+Edition)?",
     re.IGNORECASE,
 )
-# A version as servers write it: "8.7.7", "8.7.7-318" (a build number), "info@hand 6.0.2", "v9.0".
+# A version as servers write it: "8.7.7", "8.7.7-318" (a build number), "info@hand 6.0.2",
+# "info@hand Version 7.1.3", "v9.0".
 _VERSION_TEXT = re.compile(
-    r"(?:(?P<product>1CRM|info@hand)\s+)?\bv?(?P<number>\d{1,2}(?:\.\d+){1,3})(?:-(?P<build>\d+))?\b", re.IGNORECASE)
+    r"(?:(?P<product>1CRM|info@hand)\s+(?:Version\s+)?)?\bv?(?P<number>\d{1,2}(?:\.\d+){1,3})(?:-(?P<build>\d+))?\b",
+    re.IGNORECASE)
 # Riva's article: on-premise servers need info@hand 5.3.3 or later; every 1CRM 7.x and later is later.
 OLDEST_ON_PREMISE = Version("5.3.3")
-_RENAMED_TO_1CRM = Version("7")  # info@hand became 1CRM with release 7
+# [source] releases before 7 were info@hand, from 8 on 1CRM; 7.x shipped under both names (info@hand 7.1.3 is one),
+# so a bare 7.x number names neither.
+_INFO_AT_HAND_UNTIL, _1CRM_FROM = Version("7"), Version("8")
 
 
 @dataclass(frozen=True)
@@ -49,11 +54,14 @@ def parse_version(text: str | None) -> Release | None:
     if not found:
         return None
     number = Version(found["number"])
-    product = found["product"] or ("1CRM" if number >= _RENAMED_TO_1CRM else "info@hand")
-    if product.lower() == "1crm":
-        product = "1CRM"
+    product = _product_name(found["product"]) or (
+        "info@hand" if number < _INFO_AT_HAND_UNTIL else "1CRM" if number >= _1CRM_FROM else "1CRM (info@hand)")
     shown = found["number"] + (f"-{found['build']}" if found["build"] else "")
     return Release(shown, number, product)
+
+
+def _product_name(text: str | None) -> str | None:
+    return {"1crm": "1CRM", "info@hand": "info@hand"}.get((text or "").lower())
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,7 @@ class ServerInfo:
     edition: str | None
     hosted: bool
     source: str  # where the facts came from, or why they are missing
+    product: str | None = None  # the name the server gives itself (About page), where it gives one
 
     def facts(self) -> dict:
         """What the run records for readiness.json and the connection sheet (check.note)."""
@@ -75,7 +84,9 @@ class ServerInfo:
 
     @property
     def release(self) -> Release | None:
-        return parse_version(self.version)
+        release = parse_version(self.version)
+        named = _product_name(self.product)
+        return replace(release, product=named) if release and named else release
 
 
 def is_hosted(crm: CrmAddress) -> bool:
@@ -100,7 +111,10 @@ def detect(crm: CrmAddress, api: CrmApi, session: CrmSession, user: Credentials 
     if user is None:
         return ServerInfo(None, None, hosted, f"{api_problem}; no credentials to open the About page")
     try:
-        if not sign_in(session, crm.base, user.username, user.password.reveal(), sign_out=False).accepted:
+        signed_in = sign_in(session, crm.base, user.username, user.password.reveal(), sign_out=False)
+        if signed_in.problem:
+            return ServerInfo(None, None, hosted, f"{api_problem}; the web sign-in for the About page: {signed_in.problem}")
+        if not signed_in.accepted:
             return ServerInfo(None, None, hosted, f"{api_problem}; the web sign-in for the About page was refused")
         page = read_page(session, f"{crm.base}/{ABOUT_PAGE}")
         session.get(f"{crm.base}/{LOGOUT_PAGE}")  # leave no web session behind
@@ -110,7 +124,7 @@ def detect(crm: CrmAddress, api: CrmApi, session: CrmSession, user: Credentials 
     if not found:
         return ServerInfo(None, None, hosted, f"{api_problem}; the About page shows no version")
     edition = found["edition"].capitalize() if found["edition"] else None
-    return ServerInfo(found["version"], edition, hosted, "the About page")
+    return ServerInfo(found["version"], edition, hosted, "the About page", product=found["product"])
 
 
 def judge(server: ServerInfo) -> Outcome:

@@ -130,7 +130,7 @@ LABEL = "headless chromium 156"
 
 
 @pytest.mark.parametrize("seen, passed, advisory, message", [
-    (SignIn(True, "signed in", home_title="1CRM: Home Dashboard", signed_out=True), True, False,
+    (SignIn(True, "signed in", home_title="1CRM: Home Dashboard", signed_out=True, reached_home=True), True, False,
      "riva_svc signed in through the web login in headless chromium 156, reached '1CRM: Home Dashboard' and signed out"),
     (SignIn(False, "You must specify a valid username and password."), False, False,
      "the web login refused riva_svc: 'You must specify a valid username and password.'"),
@@ -138,7 +138,7 @@ LABEL = "headless chromium 156"
      "the login page asks for a human check (CAPTCHA) before riva_svc can sign in: an unattended browser cannot pass it"),
     (SignIn(True, "signed in", home_title="1CRM: Login"), False, False,
      "riva_svc was signed in, but the home page did not open (page title '1CRM: Login')"),
-    (SignIn(True, "signed in", home_title="1CRM: Home Dashboard", signed_out=False), False, True,
+    (SignIn(True, "signed in", home_title="1CRM: Home Dashboard", signed_out=False, reached_home=True), False, True,
      "riva_svc signed in, but signing out did not end the session"),
 ])
 def test_judgement_of_a_sign_in(seen, passed, advisory, message):
@@ -236,7 +236,7 @@ def test_healthy_sign_in_in_the_browser(host_browser):
         assert sim.active_web_sessions() == 0  # signed out again
         posts = [r for r in sim.stats.requests if r[0] == "POST"]
     assert seen.problem is None and seen.sign_in == SignIn(True, "signed in", home_title="1CRM: Home Dashboard",
-                                                           signed_out=True)
+                                                           signed_out=True, reached_home=True)
     assert posts == [("POST", "/json.php", "action=login")]  # the page's own script signed in
     assert shots(seen) == ["R1.4 login form", "R1.4 home page"]
     assert seen.browser.startswith(f"headless {host_browser.name} ")

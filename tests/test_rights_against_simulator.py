@@ -69,7 +69,8 @@ def test_healthy_passes_and_every_list_names_its_fields():
     ("connection-user-cannot-list-users", ("R3.3", None), "failed",
      "the connection user cannot list users through the API (HTTP 403: [Users:list] Access denied)"),
     ("connection-user-cannot-list-users", ("R4.2", "alice.archer@example.com"), "not verifiable", "see R3.3"),
-    ("roles-not-readable", ("R4.3", None), "not verifiable", "not verifiable through the API: roles cannot be read"),
+    ("roles-not-readable", ("R4.3", "alice.archer@example.com"), "not verifiable",
+     "not verifiable through the API: roles cannot be read"),
 ])
 def test_each_preset_decides_its_finding(preset, key, expected, words):
     _, found = findings(preset)

@@ -206,4 +206,4 @@ def test_info_only_users_cannot_sign_in(client, client_for):
                         user_overrides=MappingProxyType({"alice.archer": MappingProxyType({"status": "Info Only"})}))
     with Simulator(info_only, tls=False) as sim:
         reply = client_for(sim).grant("alice.archer")  # her right password
-        assert reply.status_code == 401 and reply.json()["error"] == "invalid_credentials"
+        assert reply.status_code == 400 and reply.json()["error"] == "invalid_grant"  # refused like a wrong password

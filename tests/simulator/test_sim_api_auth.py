@@ -53,22 +53,36 @@ def test_password_grant_returns_a_bearer_token(client, healthy):
     assert client.grant().json()["access_token"] != body["access_token"]
 
 
-def test_bad_password_is_invalid_credentials(client):
+def test_bad_password_is_invalid_grant(client):
     reply = client.grant(password="wrong")
-    assert reply.status_code == 401
-    assert reply.json() == {"error": "invalid_credentials", "message": "The user credentials were incorrect."}
+    assert reply.status_code == 400
+    assert reply.json() == {"message": "The user credentials were incorrect.", "error": "invalid_grant"}
 
 
-def test_unknown_user_is_invalid_credentials(client):
+def test_unknown_user_is_invalid_grant(client):
     reply = client.grant("nobody-zq81", password="whatever")
-    assert reply.status_code == 401
-    assert reply.json()["error"] == "invalid_credentials"
+    assert reply.status_code == 400
+    assert reply.json()["error"] == "invalid_grant"
 
 
 def test_inactive_user_cannot_sign_in(client):
     # dana.dormant is an inactive seed user; whatever her password, the grant fails
     reply = client.grant("dana.dormant", password="irrelevant")
+    assert reply.status_code == 400 and reply.json()["error"] == "invalid_grant"
+
+
+def test_older_oauth_servers_answer_a_wrong_password_with_invalid_credentials(client_for):
+    with Simulator("old-oauth-errors", tls=False) as sim:
+        reply = client_for(sim).grant(password="wrong")
     assert reply.status_code == 401 and reply.json()["error"] == "invalid_credentials"
+
+
+def test_a_password_grant_not_enabled_for_the_client_is_unauthorized_client(client_for):
+    with Simulator("password-grant-disabled", tls=False) as sim:
+        c = client_for(sim)
+        reply = c.grant()
+        assert reply.status_code == 400 and reply.json()["error"] == "unauthorized_client"
+        assert c.grant(client_secret="wrong").json()["error"] == "invalid_client"  # the client is checked first
 
 
 @pytest.mark.parametrize("overrides", [{"client_secret": "wrong"}, {"client_id": "other-client"}])
@@ -180,7 +194,7 @@ def test_distinctive_secrets_are_used_and_reported(client_for):
         assert env["CRM_CLIENT_ID"] == OAUTH_CLIENT_ID
         c = client_for(sim)
         assert c.grant(password="Pw-7f3a9c").status_code == 200
-        assert c.grant(password="Sim-Riva-Pass-1").status_code == 401
+        assert c.grant(password="Sim-Riva-Pass-1").status_code == 400
         assert c.grant(client_secret="sim-client-secret").json()["error"] == "invalid_client"
 
 

@@ -1,10 +1,11 @@
-"""The web login window: login page, CSRF-protected json.php login, home page, About, logout."""
+"""The web login window: login page, json.php login (JSON body, CSRF header checked where a preset sets the cookie),
+home page, About, logout; localised and info@hand-branded pages."""
 
 import re
 
 import pytest
 
-from crm_simulator import CONNECTION_USER
+from crm_simulator import CONNECTION_USER, Simulator
 
 LOGIN_FIELDS = {
     "language": "en_us",
@@ -17,13 +18,15 @@ LOGIN_FIELDS = {
 }
 
 
-def _login(client, user_name, password, *, csrf=True):
+def _login(client, user_name, password, *, csrf=None, form=False):
+    """As the login page's script posts: a JSON body; the CSRF header only where given (or the cookie's, csrf=True)."""
     page = client.get("/login.php")
     assert page.status_code == 200
-    token = client.http.cookies.get("onecrm_csrf_token")
-    headers = {"x-onecrm-csrf-token": token} if csrf else {}
-    return client.post("/json.php", params={"action": "login"}, headers=headers,
-                       data={"username": user_name, "password": password, **LOGIN_FIELDS})
+    token = client.http.cookies.get("onecrm_csrf_token") if csrf is True else csrf
+    headers = {"x-onecrm-csrf-token": token} if token else {}
+    fields = {"username": user_name, "password": password, **LOGIN_FIELDS}
+    body = {"data": fields} if form else {"json": fields}
+    return client.post("/json.php", params={"action": "login"}, headers=headers, **body)
 
 
 @pytest.fixture
@@ -42,20 +45,46 @@ def test_login_page_has_the_1crm_form(web):
                     r'<select[^>]*name="user_theme"[^>]*id="login_theme"',
                     r'<select[^>]*name="user_language"[^>]*id="login_lang"',
                     r'<button[^>]*id="login_button"',
-                    r'id="login_error"'):
+                    r'<tr id="error_row"[^>]*><td id="error_message"'):
         assert re.search(pattern, page), pattern
-    assert "json.php?action=login" in page and "x-onecrm-csrf-token" in page and "fetch(" in page
+    assert "json.php?action=login" in page and "JSON.stringify" in page and "fetch(" in page
     assert "g-recaptcha" not in page
-    cookie = next(c for c in web.http.cookies if c.name == "onecrm_csrf_token")
-    assert cookie.path == "/1crm"
+    assert "onecrm_csrf_token" not in web.http.cookies  # the healthy server sets no CSRF cookie
     assert "<title>1CRM: Login</title>" in web.get("/index.php", params={"module": "Users", "action": "Login"}).text
 
 
-def test_login_without_csrf_header_is_refused(web, healthy):
-    reply = _login(web, CONNECTION_USER, healthy.password, csrf=False)
-    assert reply.status_code == 400
-    assert reply.json() == {"message": "Invalid or missing CSRF token"}
-    assert "PHPSESSID" not in reply.cookies
+def test_a_form_encoded_login_post_is_refused_as_json_php_would(web, healthy):
+    reply = _login(web, CONNECTION_USER, healthy.password, form=True)
+    assert reply.json() == {"message": "You must specify a valid username and password."}
+    assert "PHPSESSID" not in web.http.cookies
+
+
+def test_the_csrf_header_is_not_demanded(web, healthy):
+    assert _login(web, CONNECTION_USER, healthy.password).json()["result"] == "ok"
+
+
+def test_a_csrf_cookie_preset_checks_the_header_when_one_is_sent(client_for):
+    with Simulator("csrf-cookie", tls=False) as sim:
+        cookie = client_for(sim)
+        cookie.get("/login.php")
+        assert next(c for c in cookie.http.cookies if c.name == "onecrm_csrf_token").path == "/1crm"
+        wrong = _login(client_for(sim), CONNECTION_USER, sim.password, csrf="not-the-cookie")
+        assert wrong.status_code == 400 and wrong.json() == {"message": "Invalid CSRF token"}
+        assert _login(client_for(sim), CONNECTION_USER, sim.password, csrf=True).json()["result"] == "ok"
+        assert _login(client_for(sim), CONNECTION_USER, sim.password).json()["result"] == "ok"  # none sent
+
+
+@pytest.mark.parametrize("preset, titles, about", [
+    ("localised", ("1CRM: Anmeldung", "1CRM: Startseite"), "1CRM 8.7.7 Enterprise Edition"),
+    ("info-at-hand", ("info@hand: Login", "info@hand: Home Dashboard"), "info@hand Version 7.1.3"),
+])
+def test_localised_and_branded_pages(client_for, preset, titles, about):
+    with Simulator(preset, tls=False) as sim:
+        c = client_for(sim)
+        assert f"<title>{titles[0]}</title>" in c.get("/login.php").text
+        assert _login(c, CONNECTION_USER, sim.password).json()["result"] == "ok"
+        assert f"<title>{titles[1]}</title>" in c.get("/index.php", params={"module": "Home", "action": "index"}).text
+        assert about in c.get("/index.php", params={"module": "Home", "action": "About"}).text
 
 
 def test_wrong_password_is_refused_with_1crm_message(web):
