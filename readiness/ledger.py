@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .client import CrmApi
+from .deadline import cleanup_budget
 from .errors import AccessDenied, CrmError, NotFound
 from .interrupts import deferred_interrupts
 
@@ -33,7 +34,8 @@ class Ledger:
 
     def create(self, creator: CrmApi, model: str, data: dict) -> str:
         """Creates a record and registers it as one step: an interrupt arriving meanwhile waits until the id is
-        registered (at most one request's time limit), so no record the suite made can escape the ledger."""
+        registered (at most one request's deadline, cut to a few seconds by the interrupt), so no record the suite
+        made can escape the ledger unless the server does not answer."""
         with deferred_interrupts():
             record_id = creator.create(model, data)
             with self._lock:
@@ -48,7 +50,8 @@ class Ledger:
     def undo(self) -> list[str]:
         """Deletes what is still registered, newest first, and verifies each deletion; returns what failed."""
         problems = []
-        with deferred_interrupts():  # a second Ctrl-C must not leave a half-cleaned CRM
+        # A second Ctrl-C must not leave a half-cleaned CRM; after the run's time limit, clean-up has its own budget.
+        with deferred_interrupts(), cleanup_budget():
             for entry in reversed(self.pending):
                 problem = self._remove(entry)
                 if problem:
