@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .client import CrmApi
+from .errors import UnexpectedReply
 from .outcome import Outcome
 
 USER_FIELDS = ("id", "user_name", "first_name", "last_name", "email1", "email2", "status", "is_admin",
@@ -18,6 +19,11 @@ USER_FIELDS = ("id", "user_name", "first_name", "last_name", "email1", "email2",
 
 def _flag(value) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")  # the API sends "0"/"1" strings
+
+
+def _text(value) -> str:
+    """A text field as text, whatever JSON type a server sent (a number is not an e-mail address, but no crash)."""
+    return value if isinstance(value, str) else "" if value is None else str(value)
 
 
 def _normal(address: str | None) -> str:
@@ -38,10 +44,16 @@ class CrmUser:
 
     @classmethod
     def from_record(cls, record: dict) -> CrmUser:
-        name = " ".join(filter(None, (record.get("first_name"), record.get("last_name"))))
+        if not isinstance(record.get("id"), str) or not all(isinstance(record.get(k), (str, type(None)))
+                                                           for k in ("user_name", "email1", "email2")):
+            shown = {k: record.get(k) for k in ("id", "user_name", "email1")}
+            raise UnexpectedReply(f"unexpected reply from server: a user record without a text id, user_name or "
+                                  f"e-mail address ({shown})")
+        text = {k: _text(record.get(k)) for k in ("user_name", "first_name", "last_name", "email1", "email2")}
+        name = " ".join(filter(None, (text["first_name"], text["last_name"])))
         return cls(
-            id=str(record["id"]), user_name=record.get("user_name") or "", name=name or record.get("user_name") or "",
-            email1=record.get("email1") or "", email2=record.get("email2") or "",
+            id=str(record["id"]), user_name=text["user_name"], name=name or text["user_name"],
+            email1=text["email1"], email2=text["email2"],
             active=(record.get("status") or "Active") == "Active", is_admin=_flag(record.get("is_admin")),
             portal_only=_flag(record.get("portal_only")), is_group=_flag(record.get("is_group")),
         )

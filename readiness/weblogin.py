@@ -111,7 +111,7 @@ def sign_in(session: CrmSession, base: str, username: str, password: str, *, sig
         raise CrmError(f"json.php?action=login answered HTTP {response.status_code} without JSON", url=response.url,
                        status=response.status_code) from None
     if not isinstance(reply, dict) or reply.get("result") != "ok":
-        message = (reply.get("message") if isinstance(reply, dict) else None) or f"HTTP {response.status_code}"
+        message = str((reply.get("message") if isinstance(reply, dict) else None) or f"HTTP {response.status_code}")
         return SignIn(False, message, human_check=bool(HUMAN_CHECK.search(message) or "human" in message.lower()))
     home = read_page(session, f"{base}/{reply.get('redirect') or HOME_PAGE}")
     signed_out = None
