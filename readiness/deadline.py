@@ -35,12 +35,18 @@ class _RunClock:
     def __init__(self):
         self.at = inf
         self.reason: str | None = None
+        self.raised = threading.Event()  # the HTTP layer already ended the run: no signal needed on top
 
     def limit(self, at: float, reason: str) -> None:
         self.at, self.reason = at, reason
+        self.raised.clear()
 
     def clear(self) -> None:
         self.at, self.reason = inf, None
+
+    def exceeded(self) -> TimeLimitExceeded:
+        self.raised.set()
+        return TimeLimitExceeded(self.reason or "time limit exceeded")
 
     def expired(self) -> str | None:
         return self.reason if time.monotonic() >= self.at else None
@@ -67,7 +73,7 @@ class Ticket:
         from .errors import CrmTimeout
 
         if self.cut_by == "run":
-            return TimeLimitExceeded(RUN.reason or "time limit exceeded")
+            return RUN.exceeded()
         if self.cut_by == "clean-up":
             return CrmTimeout(f"{target} did not answer within the {CLEANUP_SECONDS:g} s left for clean-up", url=url)
         if self.cut_by == "interrupt":
@@ -202,7 +208,7 @@ def wait(seconds: float) -> None:
 def check_run() -> None:
     """Raises TimeLimitExceeded once the run's time is up (outside a clean-up budget)."""
     if getattr(_local, "cleanup_until", None) is None and RUN.expired():
-        raise TimeLimitExceeded(RUN.reason)
+        raise RUN.exceeded()
 
 
 @contextmanager

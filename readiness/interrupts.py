@@ -72,6 +72,8 @@ class Watchdog:
     def _expire(self) -> None:
         self._fired = True
         deadline.REAPER.wake()  # requests bound by the run's deadline are cut now
+        if deadline.RUN.raised.wait(1.0):
+            return  # a cut request already ended the run: a second interrupt would break pytest's own teardown
         signum = _handled_interrupt()
         if signum is None:
             return  # no signal is ours to send: the HTTP layer ends the run (TimeLimitExceeded)
