@@ -35,6 +35,8 @@ from .http import CrmSession
 from .redaction import Redactor
 
 PAGE_SIZE = 200  # the API's maximum per call
+PAGE_MARGIN = 2  # pages a list may run beyond what its first page's total_results announced
+MAX_LIST_RECORDS = 200_000  # more than any CRM the suite is for: beyond this a list is not followed
 TOKEN_PATH = "auth/user/access_token"
 _EXPIRY_MARGIN = 30  # seconds: treat a token as expired this early
 _TLS_WORDS = re.compile(r"\b(https|tls|ssl|secure)\b", re.IGNORECASE)
@@ -88,8 +90,11 @@ class OAuth2PasswordAuth(AuthBase):
                  "scope": "read write profile", **self._client}
             )
         self._token = grant["access_token"]
-        self._refresh = grant.get("refresh_token")
-        lifetime = float(grant.get("expires_in") or 3600)
+        self._refresh = grant.get("refresh_token") if isinstance(grant.get("refresh_token"), str) else None
+        try:
+            lifetime = float(grant.get("expires_in") or 3600)
+        except (TypeError, ValueError):
+            lifetime = 3600.0  # [assumed] an unreadable lifetime: the 401 after expiry renews the token anyway
         self._expires_at = time.monotonic() + max(lifetime - _EXPIRY_MARGIN, 1)
 
 
@@ -119,23 +124,45 @@ class CrmApi:
         return self._call("GET", "version", authenticate=False)
 
     def me(self) -> dict:
-        return self._call("GET", "me")
+        return self._call("GET", "me", expect=(lambda me: isinstance(me.get("id"), str) and me["id"],
+                                               "an object with a string id"))
 
     def list(self, model: str, *, fields=(), filters: dict | None = None, order: str | None = None,
              page_size: int = PAGE_SIZE) -> Iterator[dict]:
-        """Every record of a list, page by page (offset until total_results)."""
-        offset = 0
+        """Every record of a list, page by page (offset until total_results).
+
+        A server cannot make it run on: it follows at most the pages the first total_results announces (and
+        PAGE_MARGIN more), and a page that is empty too early or brings no new record ends it as an error."""
+        path = f"data/{model}"
+        offset, seen, last_page = 0, set(), None
         while True:
             params: dict[str, Any] = {"fields[]": list(fields), "offset": offset, "limit": page_size}
             params.update({f"filters[{k}]": v for k, v in (filters or {}).items()})
             if order:
                 params["order"] = order
-            page = self._call("GET", f"data/{model}", params=params)
-            records = page.get("records") or []
+            page = self._call("GET", path, params=params, expect=(_is_page, _PAGE_SHAPE))
+            records, total = page["records"], int(str(page["total_results"]).strip())
+            if last_page is None:
+                last_page = -(-min(total, MAX_LIST_RECORDS) // page_size) + PAGE_MARGIN
+                if total > MAX_LIST_RECORDS:
+                    raise UnexpectedReply(f"{path}: the server announces total_results={total}, more than the "
+                                          f"{MAX_LIST_RECORDS} records the suite lists", url=self._url(path))
+            ids = {str(r["id"]) for r in records if r.get("id") is not None}
+            if records and ids and ids <= seen:
+                raise UnexpectedReply(f"{path}: the server returned the same records again at offset {offset} "
+                                      f"(total_results={total}): its paging does not advance", url=self._url(path))
+            seen |= ids
             yield from records
             offset += len(records)
-            if not records or offset >= int(page.get("total_results") or 0):
+            if offset >= total:
                 return
+            if not records:
+                raise UnexpectedReply(f"{path}: the server returned no records at offset {offset} although "
+                                      f"total_results={total}: the list is incomplete", url=self._url(path))
+            last_page -= 1
+            if last_page <= 0:
+                raise UnexpectedReply(f"{path}: the server kept returning pages beyond total_results={total}",
+                                      url=self._url(path))
 
     def related(self, model: str, record_id: str, link: str, *, fields=()) -> Iterator[dict]:
         """A related list (GET /data/{Model}/{id}/{link}): paged like a list, and it too needs fields[]."""
@@ -143,17 +170,23 @@ class CrmApi:
 
     def fields_of(self, model: str) -> dict:
         """The model's field metadata (GET /meta/fields/{Model})."""
-        return self._call("GET", f"meta/fields/{model}").get("fields") or {}
+        reply = self._call("GET", f"meta/fields/{model}", expect=(lambda r: isinstance(r.get("fields") or {}, dict),
+                                                                   'an object with "fields" an object'))
+        return reply.get("fields") or {}
 
     def fields_meta(self, model: str):
         """The whole reply of GET /meta/fields/{Model} (fields and advertised filters), shape unchecked."""
         return self._call("GET", f"meta/fields/{model}")
 
     def read(self, model: str, record_id: str, *, fields=()) -> dict:
-        return self._call("GET", f"data/{model}/{record_id}", params={"fields[]": list(fields)})["record"]
+        return self._call("GET", f"data/{model}/{record_id}", params={"fields[]": list(fields)},
+                          expect=(lambda r: isinstance(r.get("record"), dict), 'an object with "record" an object'),
+                          )["record"]
 
     def create(self, model: str, data: dict) -> str:
-        return self._call("POST", f"data/{model}", json={"data": data})["id"]
+        return self._call("POST", f"data/{model}", json={"data": data},
+                          expect=(lambda r: isinstance(r.get("id"), str) and r["id"].strip(),
+                                  "an object with a non-empty string id"))["id"]
 
     def update(self, model: str, record_id: str, data: dict) -> None:
         self._call("PATCH", f"data/{model}/{record_id}", json={"data": data})
@@ -164,28 +197,38 @@ class CrmApi:
     def request_token(self, body: dict) -> dict:
         """The OAuth2 token endpoint takes a JSON body, not a form (1crm-api.md section 2)."""
         response = self._send("POST", TOKEN_PATH, None, json=body)
-        return parse_reply(response, TOKEN_PATH, client_id=body.get("client_id"))
+        reply = parse_reply(response, TOKEN_PATH, client_id=body.get("client_id"))
+        _expect(isinstance(reply.get("access_token"), str) and reply["access_token"], TOKEN_PATH,
+                "an object with a string access_token", reply, response)
+        return reply
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, *, authenticate: bool = True, **kwargs) -> dict:
+    def _url(self, path: str) -> str:
+        return f"{self.root}/{path}"
+
+    def _call(self, method: str, path: str, *, authenticate: bool = True, expect=None, **kwargs) -> dict:
+        """The reply's JSON object; `expect` is (test, description) of the shape the caller relies on."""
         auth = self.auth if authenticate else None
         response = self._send(method, path, auth, **kwargs)
         if response.status_code == 401 and isinstance(auth, OAuth2PasswordAuth):
             auth.renew()  # the token expired early or was revoked: one fresh sign-in, one repeat
             response = self._send(method, path, auth, **kwargs)
         try:
-            return parse_reply(response, path)
+            body = parse_reply(response, path)
         except (AuthenticationFailed, AccessDenied) as exc:
             # [assumed] Basic refused or disabled: 401, possibly 403 (1crm-api.md section 2); /me denies no right.
             if isinstance(auth, HTTPBasicAuth) and (isinstance(exc, AuthenticationFailed) or path == "me"):
                 raise AuthenticationFailed(_basic_message(response), url=exc.url, status=exc.status) from None
             raise
+        if expect is not None:
+            _expect(expect[0](body), path, expect[1], body, response)
+        return body
 
     def _send(self, method: str, path: str, auth: AuthBase | None, **kwargs) -> requests.Response:
         """A request that carries credentials (the token endpoint's body, a Basic or Bearer header) goes to this
         address only: a redirect is a finding, never followed, so that no credential reaches another origin."""
-        url = f"{self.root}/{path}"
+        url = self._url(path)
         if auth is None and path != TOKEN_PATH:
             return self.session.request(method, url, **kwargs)
         response = self.session.request(method, url, auth=auth, allow_redirects=False, **kwargs)
@@ -206,21 +249,24 @@ def redirect_finding(response: requests.Response, what: str) -> str:
 
 
 def parse_reply(response: requests.Response, path: str, *, client_id: str | None = None) -> dict:
-    """The JSON body of a successful reply, or the CrmError that explains the failure."""
+    """The JSON object of a successful (2xx) reply, or the CrmError that explains the failure."""
     url = response.request.url if response.request else None
     body = _json_or_none(response)
     if path == TOKEN_PATH and 400 <= response.status_code < 500:
         raise token_refusal(response, body, client_id)  # JSON or not: a refused sign-in, with the fix
-    if body is None and (response.content or response.ok):
-        excerpt = re.sub(r"\s+", " ", response.text[:160]).strip()
-        raise UnexpectedReply(
-            f"unexpected reply from server: HTTP {response.status_code} "
-            f"({response.headers.get('Content-Type', 'no content type')}) for {path}: {excerpt!r}",
-            url=url, status=response.status_code,
-        )
-    if response.ok:
+    success = 200 <= response.status_code < 300
+    if body is None and (response.content or success):
+        raise UnexpectedReply(f"unexpected reply from server: {_described(response, path)}", url=url,
+                              status=response.status_code)
+    if success:
+        _expect(isinstance(body, dict), path, "a JSON object", body, response)
         return body
-    body = body or {}
+    if 300 <= response.status_code < 400:
+        where = response.headers.get("Location", "nowhere")
+        raise UnexpectedReply(f"unexpected reply from server: HTTP {response.status_code} for {path}, a redirect to "
+                              f"{where[:120]!r} (a redirected write is never followed)", url=url,
+                              status=response.status_code)
+    body = body if isinstance(body, dict) else {}
     text = " ".join(str(body.get(k)) for k in ("message", "error", "hint") if body.get(k)) or response.reason
     status = response.status_code
     if status == 401 or (status == 400 and body.get("error") in (*CREDENTIALS_REFUSED, "invalid_client")):
@@ -276,6 +322,35 @@ def _excerpt(response: requests.Response) -> str:
     if isinstance(sent, dict):
         redactor.add(*(str(sent[k]) for k in _SENT_SECRETS if sent.get(k)))
     return redactor.text(re.sub(r"\s+", " ", response.text[:160]).strip())
+
+
+def _described(response: requests.Response, path: str) -> str:
+    excerpt = re.sub(r"\s+", " ", response.text[:160]).strip()
+    return (f"HTTP {response.status_code} ({response.headers.get('Content-Type', 'no content type')}) for {path}: "
+            f"{excerpt!r}")
+
+
+def _expect(holds, path: str, expected: str, got, response: requests.Response) -> None:
+    """The shape the client relies on, or an UnexpectedReply saying what was expected and what came back."""
+    if holds:
+        return
+    shown = re.sub(r"\s+", " ", json.dumps(got, default=str)[:160])
+    raise UnexpectedReply(f"unexpected reply from server: HTTP {response.status_code} for {path}: expected "
+                          f"{expected}, got {shown}", url=response.request.url if response.request else None,
+                          status=response.status_code)
+
+
+_PAGE_SHAPE = 'an object with "records" a list of objects and "total_results" a whole number'
+
+
+def _is_page(page: dict) -> bool:
+    records, total = page.get("records"), page.get("total_results")
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records) or isinstance(total, bool):
+        return False
+    try:
+        return int(str(total).strip()) >= 0  # [assumed] a number, or a numeric string
+    except ValueError:
+        return False
 
 
 def _auth_message(body: dict, path: str) -> str:

@@ -98,3 +98,7 @@ class Refused(CrmError):
 
 class ServerError(CrmError):
     """5xx after the bounded retries, or any other unusable status."""
+
+
+class ReplyTooLarge(UnexpectedReply):
+    """The reply passed the size the suite reads (readiness/http.py MAX_REPLY_BYTES)."""

@@ -1,12 +1,14 @@
 """The one HTTP session every request of the suite goes through.
 
-It owns the policies that must hold for every request: a time limit, bounded retries of
-idempotent verbs (urllib3's Retry), TLS verification with the configured CA bundle, the proxy,
-the read-only guard (G1) and the redacted evidence recorder (G3).
+It owns the policies that must hold for every request: a total deadline (readiness/deadline.py),
+bounded retries of idempotent verbs (urllib3's Retry), a cap on the size of a reply, TLS
+verification with the configured CA bundle, the proxy, the read-only guard (G1) on every request
+that leaves the process, redirects included, and the redacted evidence recorder (G3).
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -15,16 +17,20 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import InvalidHeader, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from .errors import CrmTimeout, CrmUnreachable, ReadOnlyViolation, ServerError, TlsError
+from . import deadline
+from .errors import CrmTimeout, CrmUnreachable, ReadOnlyViolation, ReplyTooLarge, ServerError, TlsError
 from .redaction import Redactor
 
 READ_VERBS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Signing in is a POST that changes no CRM record, so read-only runs may still do it.
 SIGN_IN_PATHS = ("/api.php/auth/user/access_token", "/json.php")
 _BODY_EXCERPT = 2000
+_EVIDENCE_CHARS = 20_000  # a JSON reply larger than this is kept as an excerpt
+MAX_REPLY_BYTES = 8 * 1024 * 1024  # no page or JSON reply of 1CRM comes near this; more is not read
 
 
 class BoundedRetry(Retry):
@@ -45,6 +51,11 @@ class BoundedRetry(Retry):
                 return max(float(retry_after), 0.0)
             except ValueError:
                 return 0.0  # unreadable: the ordinary backoff applies
+
+    def sleep(self, response=None) -> None:
+        """Backoff and Retry-After, cut by the request's deadline: a wait that would outlast it is not begun."""
+        wait = self.get_retry_after(response) if self.respect_retry_after_header and response is not None else None
+        deadline.wait(self.get_backoff_time() if wait is None else wait)
 
 
 def retry_policy() -> Retry:
@@ -139,14 +150,105 @@ class ExchangeLog:
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
         if "json" in content_type:
             try:
-                return self.redactor.mapping(requests.models.complexjson.loads(text))
+                redacted = self.redactor.mapping(requests.models.complexjson.loads(text))
             except ValueError:
                 pass
+            else:  # redacted first, then cut: an excerpt never shows what the whole would have masked
+                if len(text) <= _EVIDENCE_CHARS:
+                    return redacted
+                return f"{json.dumps(redacted)[:_BODY_EXCERPT]} ... (an excerpt: {len(text)} characters in all)"
         if "x-www-form-urlencoded" in content_type:
             from urllib.parse import parse_qsl
 
             return self.redactor.mapping(dict(parse_qsl(text)))
         return self.redactor.text(text[:_BODY_EXCERPT])
+
+
+class _Watched:
+    """A connection whose sockets the request's deadline can cut (readiness/deadline.py)."""
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        self._readiness_ticket = deadline.current()
+        deadline.attach(sock)  # before the TLS handshake, which a server can drip too
+        return sock
+
+    def request(self, *args, **kwargs):
+        ticket = deadline.current()
+        if self.sock is not None and getattr(self, "_readiness_ticket", None) is not ticket:
+            self._readiness_ticket = ticket  # a kept-alive connection, now serving another request
+            deadline.attach(self.sock)
+        return super().request(*args, **kwargs)
+
+
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+_WATCHED = {HTTPConnection: _WatchedHTTPConnection, HTTPSConnection: _WatchedHTTPSConnection}
+
+
+class CrmAdapter(HTTPAdapter):
+    """Every request that leaves the process passes here, each redirect too: the read-only guard, the
+    deadline and the cap on the reply's size hold for all of them."""
+
+    def __init__(self, session: CrmSession, **kwargs):
+        self._session = session
+        super().__init__(**kwargs)
+
+    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
+        pool = super().get_connection_with_tls_context(request, verify, proxies=proxies, cert=cert)
+        pool.ConnectionCls = _WATCHED.get(pool.ConnectionCls, pool.ConnectionCls)
+        return pool
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        self._session.guard(request.method, request.url, request.headers)
+        limit = timeout if isinstance(timeout, (int, float)) else self._session.timeout
+        started = time.monotonic()
+        with deadline.bounded(self._session.timeout) as ticket:
+            try:
+                if ticket.expired:
+                    raise deadline.DeadlinePassed
+                left = max(ticket.remaining(), 0.001)  # each socket wait at most what the deadline leaves
+                response = super().send(request, stream=True, timeout=(min(limit, left), min(limit, left)),
+                                        verify=verify, cert=cert, proxies=proxies)
+                _read_body(response, request)
+                if ticket.expired:  # the reaper cut the reply short
+                    raise deadline.DeadlinePassed
+                return response
+            except ReplyTooLarge as exc:
+                self._session.log.record_failure(request.method, request.url, str(exc), started)
+                raise
+            except (deadline.DeadlinePassed, requests.RequestException) as exc:
+                if ticket.expired or isinstance(exc, deadline.DeadlinePassed):
+                    problem = ticket.error(_origin(request.url), request.url)
+                    self._session.log.record_failure(request.method, request.url, str(problem), started)
+                    raise problem from None
+                raise
+
+
+def _read_body(response: requests.Response, request) -> None:
+    """The whole body, or ReplyTooLarge once it passes MAX_REPLY_BYTES (an endless stream included)."""
+    chunks, size = [], 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > MAX_REPLY_BYTES:
+            response.close()
+            raise ReplyTooLarge(
+                f"the server's reply exceeded {MAX_REPLY_BYTES // 2**20} MB ({request.method} "
+                f"{urlsplit(request.url).path}, HTTP {response.status_code}): the suite does not read further",
+                url=request.url, status=response.status_code)
+        chunks.append(chunk)
+    response._content = b"".join(chunks)
+
+
+def _origin(url: str) -> str:
+    where = urlsplit(url)
+    return f"{where.scheme}://{where.netloc}"
 
 
 class CrmSession(requests.Session):
@@ -161,26 +263,34 @@ class CrmSession(requests.Session):
         self.trust_env = False  # only CRM_PROXY and CRM_CA_BUNDLE decide, never stray variables
         if proxy:
             self.proxies = {"http": proxy, "https": proxy}
-        adapter = HTTPAdapter(max_retries=retry_policy(), pool_maxsize=16)
+        adapter = CrmAdapter(self, max_retries=retry_policy(), pool_maxsize=16)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
         self.headers["User-Agent"] = "riva-readiness"
         self.hooks["response"].append(lambda response, **_: self.log.record(response))
 
-    def request(self, method, url, **kwargs):
-        verb = self.effective_verb(method, kwargs.get("headers"))
+    def guard(self, method: str, url: str, headers) -> None:
+        """G1: in read-only mode nothing but reads and sign-ins leaves the process."""
+        verb = self.effective_verb(method, headers)
         if self.read_only and verb not in READ_VERBS and not urlsplit(url).path.endswith(SIGN_IN_PATHS):
             raise ReadOnlyViolation(
                 f"read-only mode: refused to send {verb} {urlsplit(url).path} (READINESS_MODE=read-only)"
             )
+
+    def request(self, method, url, **kwargs):
+        self.guard(method, url, kwargs.get("headers"))
+        if self.effective_verb(method, kwargs.get("headers")) not in READ_VERBS:
+            kwargs["allow_redirects"] = False  # a redirected write could land anywhere: never follow one
         kwargs.setdefault("timeout", self.timeout)
         started = time.monotonic()
-        try:
-            return super().request(method, url, **kwargs)
-        except requests.RequestException as exc:
-            problem = describe_network_error(exc, url, self.timeout)
-            self.log.record_failure(method, url, str(problem), started)
-            raise problem from None
+        deadline.check_run()
+        with deadline.bounded(self.timeout):  # one deadline for the request, its redirects and retries
+            try:
+                return super().request(method, url, **kwargs)
+            except requests.RequestException as exc:
+                problem = describe_network_error(exc, url, self.timeout)
+                self.log.record_failure(method, url, str(problem), started)
+                raise problem from None
 
     @staticmethod
     def effective_verb(method: str, headers) -> str:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import _thread
 import signal
 import threading
+import time
 from contextlib import contextmanager
+
+from . import deadline
 
 _TERMINATING = [getattr(signal, name) for name in ("SIGTERM", "SIGBREAK") if hasattr(signal, name)]
 
@@ -28,8 +31,13 @@ def deferred_interrupts():
         yield
         return
     received = []
+
+    def hold_back(signum, frame):
+        received.append(signum)
+        deadline.REAPER.hurry(deadline.INTERRUPT_GRACE)  # what is under way ends soon: the hold-back stays short
+
     signals = [signal.SIGINT, *_TERMINATING]
-    previous = {signum: signal.signal(signum, lambda n, f: received.append(n)) for signum in signals}
+    previous = {signum: signal.signal(signum, hold_back) for signum in signals}
     try:
         yield
     finally:
@@ -41,23 +49,49 @@ def deferred_interrupts():
 
 class Watchdog:
     """READINESS_TIME_LIMIT: when the run outlives it, the main thread is interrupted like Ctrl-C, so the
-    ordinary interrupt path (cleanup ledger, NO-GO readiness.json) runs even if the server hangs."""
+    ordinary interrupt path (cleanup ledger, NO-GO readiness.json) runs even if the server hangs.
+
+    Three ways, so that it works whatever signals the process started with (a background job may have
+    SIGINT ignored): the run's deadline cuts every request and wait (readiness/deadline.py), the HTTP layer
+    raises TimeLimitExceeded at the next request, and the main thread gets a signal it handles."""
 
     def __init__(self, seconds: float):
         self.seconds = seconds
-        self.reason: str | None = None
         self._main = threading.main_thread().ident
+        self._message = f"time limit of {seconds:g} s exceeded (READINESS_TIME_LIMIT)"
+        deadline.RUN.limit(time.monotonic() + seconds, self._message)
+        self._fired = False
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
         self._timer.start()
 
+    @property
+    def reason(self) -> str | None:
+        return self._message if self._fired or deadline.RUN.expired() else None
+
     def _expire(self) -> None:
-        self.reason = f"time limit of {self.seconds:g} s exceeded (READINESS_TIME_LIMIT)"
+        self._fired = True
+        deadline.REAPER.wake()  # requests bound by the run's deadline are cut now
+        if deadline.RUN.raised.wait(1.0):
+            return  # a cut request already ended the run: a second interrupt would break pytest's own teardown
+        signum = _handled_interrupt()
+        if signum is None:
+            return  # no signal is ours to send: the HTTP layer ends the run (TimeLimitExceeded)
         if hasattr(signal, "pthread_kill"):
-            # A real SIGINT also breaks a blocking socket read; interrupt_main() alone waits for it to return.
-            signal.pthread_kill(self._main, signal.SIGINT)
+            # A real signal also breaks a blocking wait of the main thread; interrupt_main() waits for it to return.
+            signal.pthread_kill(self._main, signum)
         else:
-            _thread.interrupt_main()  # Windows: the per-request time-out bounds the wait
+            _thread.interrupt_main(signum)  # Windows: the deadlines cut the blocking waits
 
     def cancel(self) -> None:
         self._timer.cancel()
+        deadline.RUN.clear()
+
+
+def _handled_interrupt() -> int | None:
+    """SIGINT if Python handles it; else a terminating signal install() gave a handler (SIGINT may have been
+    ignored at start, as for background jobs); None if no signal has a Python handler."""
+    for signum in (signal.SIGINT, *_TERMINATING):
+        if callable(signal.getsignal(signum)):
+            return signum
+    return None

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .client import CrmApi
+from .deadline import cleanup_budget
 from .errors import AccessDenied, AuthenticationFailed, CrmError, NotFound, ReadinessError, UnexpectedReply
 from .fields_meta import FieldsMeta
 from .interrupts import deferred_interrupts
@@ -46,7 +47,8 @@ class Ledger:
 
     def create(self, creator: CrmApi, marker: Marker, data: dict) -> str:
         """Creates a record and registers it as one step: an interrupt arriving meanwhile waits until it is
-        registered (at most one request's time limit), so no record the suite made can escape the ledger."""
+        registered (at most one request's deadline, cut to a few seconds by the interrupt), so no record the suite
+        made can escape the ledger unless the server does not answer."""
         with deferred_interrupts():
             try:
                 record_id = creator.create(marker.model, data)
@@ -86,7 +88,8 @@ class Ledger:
     def undo(self) -> list[str]:
         """Deletes what is still registered, newest first, and verifies each deletion; returns what failed."""
         problems = []
-        with deferred_interrupts():  # a second Ctrl-C must not leave a half-cleaned CRM
+        # A second Ctrl-C must not leave a half-cleaned CRM; after the run's time limit, clean-up has its own budget.
+        with deferred_interrupts(), cleanup_budget():
             for entry in reversed(self.pending):
                 problem = self._undo(entry)
                 if problem:
@@ -108,7 +111,7 @@ class Ledger:
     def _undo(self, entry: Entry) -> str | None:
         return self._remove(entry) if entry.record_id else self._find_and_remove(entry)
 
-    def _remove(self, entry: Entry) -> str | None:
+    def _remove(self, entry: Entry, *, found_by_mark: bool = False) -> str | None:
         model, record_id = entry.model, entry.record_id
         for api in (entry.creator, None):
             api = api or self._fallback()
@@ -121,6 +124,8 @@ class Ledger:
             except CrmError as exc:
                 return f"{model} {record_id}: {exc}"
             if not entry.marker.matches(record):
+                if found_by_mark:  # listed with the mark, read without it: the server contradicts itself
+                    return f"{model} {record_id}: listed with the probe's mark, but read without it — left alone"
                 # not the probe's record (the server named another one): leave it, look for the probe's
                 return self._find_and_remove(Entry(entry.marker, None, entry.creator))
             try:
@@ -150,7 +155,7 @@ class Ledger:
                 continue
             except (CrmError, ReadinessError) as exc:
                 return f"{lost} and could not be looked for ({exc}) — {SWEEP_HINT}"
-            problems = [self._remove(Entry(entry.marker, str(r["id"]), entry.creator))
+            problems = [self._remove(Entry(entry.marker, str(r["id"]), entry.creator), found_by_mark=True)
                         for r in search.records if r.get("id")]
             problems = [p for p in problems if p]
             if problems:

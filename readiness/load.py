@@ -22,12 +22,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 
-from requests.adapters import HTTPAdapter
-
+from . import deadline
 from .client import CrmApi
 from .config import Credentials, LoadLimits, Settings
 from .errors import AuthenticationFailed, CrmError, CrmTimeout
-from .http import CrmSession, ExchangeLog
+from .http import CrmAdapter, CrmSession, ExchangeLog
 from .outcome import Outcome
 from .redaction import Redactor
 from .roles import MODULES
@@ -116,7 +115,7 @@ class _Budget:
             if self.sent >= self.max_requests:
                 self.stopped_by = self.stopped_by or "request cap"
                 return False
-            if time.monotonic() >= self.deadline:
+            if time.monotonic() >= self.deadline or deadline.RUN.expired():
                 self.stopped_by = self.stopped_by or "time"
                 return False
             self.sent += 1
@@ -135,7 +134,7 @@ class _ProbeSession(CrmSession):
     def __init__(self, budget: _Budget, **kwargs):
         super().__init__(**kwargs)
         self.budget = budget
-        adapter = HTTPAdapter(max_retries=0, pool_maxsize=1)
+        adapter = CrmAdapter(self, max_retries=0, pool_maxsize=1)
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 
@@ -269,9 +268,14 @@ def probe(settings: Settings, user: Credentials, redactor: Redactor, *, web: boo
             loaded_from = time.monotonic()
             with ThreadPoolExecutor(max_workers=sessions, thread_name_prefix="riva-load") as pool:
                 futures = [pool.submit(session_under_load, n, api) for n, api in enumerate(apis)]
-                for future in futures:
-                    future.result()  # a defect in a session surfaces here, not silently
+                try:
+                    for future in futures:
+                        future.result()  # a defect in a session surfaces here, not silently
+                except BaseException:
+                    budget.max_requests = 0  # interrupted: no session sends another request
+                    raise
             loaded_s = time.monotonic() - loaded_from
+            deadline.check_run()  # the run's time ran out meanwhile: the run ends, not just the probe
     finally:
         for api in apis:
             api.session.close()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .client import CrmApi
-from .errors import AccessDenied, NotFound
+from .errors import AccessDenied, NotFound, UnexpectedReply
 from .outcome import Outcome
 
 USER_FIELDS = ("id", "user_name", "first_name", "last_name", "email1", "email2", "status", "is_admin",
@@ -30,6 +30,11 @@ def _flag(record: dict, name: str) -> bool | None:
         return None
     value = str(record[name]).strip().lower()
     return True if value in _TRUE else False if value in _FALSE else None
+
+
+def _text(value) -> str:
+    """A text field as text, whatever JSON type a server sent (a number is not an e-mail address, but no crash)."""
+    return value if isinstance(value, str) else "" if value is None else str(value)
 
 
 def _normal(address: str | None) -> str:
@@ -50,11 +55,17 @@ class CrmUser:
 
     @classmethod
     def from_record(cls, record: dict) -> CrmUser:
-        name = " ".join(filter(None, (record.get("first_name"), record.get("last_name"))))
+        if not isinstance(record.get("id"), str) or not all(isinstance(record.get(k), (str, type(None)))
+                                                           for k in ("user_name", "email1", "email2")):
+            shown = {k: record.get(k) for k in ("id", "user_name", "email1")}
+            raise UnexpectedReply(f"unexpected reply from server: a user record without a text id, user_name or "
+                                  f"e-mail address ({shown})")
+        text = {k: _text(record.get(k)) for k in ("user_name", "first_name", "last_name", "email1", "email2")}
+        name = " ".join(filter(None, (text["first_name"], text["last_name"])))
         status = record.get("status")
         return cls(
-            id=str(record["id"]), user_name=record.get("user_name") or "", name=name or record.get("user_name") or "",
-            email1=record.get("email1") or "", email2=record.get("email2") or "",
+            id=str(record["id"]), user_name=text["user_name"], name=name or text["user_name"],
+            email1=text["email1"], email2=text["email2"],
             status=str(status).strip() if status is not None else None, is_admin=_flag(record, "is_admin"),
             portal_only=_flag(record, "portal_only"), is_group=_flag(record, "is_group"),
         )

@@ -117,6 +117,7 @@ def test_an_expired_token_is_renewed_once_and_the_request_repeated():
 
 
 def test_the_watchdog_interrupts_the_main_thread_once_the_time_limit_is_reached():
+    from readiness.deadline import RUN
     from readiness.interrupts import Watchdog
 
     quiet = Watchdog(0.1)
@@ -124,7 +125,11 @@ def test_the_watchdog_interrupts_the_main_thread_once_the_time_limit_is_reached(
     time.sleep(0.3)  # a cancelled watchdog never fires
     watchdog = Watchdog(0.2)
     started = time.monotonic()
-    with pytest.raises(KeyboardInterrupt):
-        time.sleep(10)  # a blocking wait, like a socket read, is broken off too
-    assert time.monotonic() - started < 2
-    assert watchdog.reason == "time limit of 0.2 s exceeded (READINESS_TIME_LIMIT)"
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            time.sleep(10)  # a blocking wait, like a socket read, is broken off too
+        assert time.monotonic() - started < 2
+        assert watchdog.reason == "time limit of 0.2 s exceeded (READINESS_TIME_LIMIT)"
+    finally:
+        watchdog.cancel()  # the run's deadline is process-wide: later tests must not inherit it
+    assert RUN.expired() is None
