@@ -19,6 +19,7 @@ from .errors import ConfigError
 _ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED_PREFIXES = ("CRM_", "RIVA_", "READINESS_")
+MAX_LINE = 1000  # a row holds an address (at most 254 characters) and a variable name
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,18 @@ def read_targets(path: Path, lookup: Callable[[str], str | None]) -> tuple[Targe
         text = path.read_text(encoding="utf-8-sig")  # a BOM from Excel is tolerated
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}) — save it as CSV UTF-8") from None
-    rows = csv.reader(text.splitlines())
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE:
+            raise ConfigError(f"{path}:{number}: the line has {len(line)} characters — a row holds one address (at "
+                              "most 254 characters) and optionally a variable name; is this the right file?")
+    try:
+        return _parse(path, csv.reader(lines), lookup)
+    except csv.Error as exc:
+        raise ConfigError(f"{path}: not readable as CSV ({exc}) — save it as CSV UTF-8, comma-separated") from None
+
+
+def _parse(path: Path, rows, lookup: Callable[[str], str | None]) -> tuple[Target, ...]:
     header = next(rows, None)
     if not header or not any(cell.strip() for cell in header):
         raise ConfigError(f"{path}:1: the file is empty — add a header row 'email,password_env' and one row per mailbox")
