@@ -69,7 +69,7 @@ class ConnectionSheet:
         """Markdown; every value is escaped (md_cell): names and versions come from the CRM and the admin."""
         c = md_cell
         target_rows = "\n".join(f"| {c(email)} | {c(status)} |" for email, status in self.targets) or "| (no targets file) | |"
-        proxy = url_without_password(self.proxy)
+        proxy = url_without_password(self.proxy, shown="")
         if proxy != self.proxy:
             proxy += " (password from your password vault)"
         return "\n".join([

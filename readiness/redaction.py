@@ -152,14 +152,14 @@ class Redactor:
         path.write_text(self.text(text), encoding="utf-8", **kwargs)
 
 
-def url_without_password(url: str | None) -> str | None:
-    """A proxy address as it may be shown: the user name stays, the password never."""
+def url_without_password(url: str | None, shown: str = MASK) -> str | None:
+    """A proxy address as it may be shown: the user name stays, the password is `shown` instead."""
     if not url or "@" not in url:
         return url
     scheme, sep, rest = url.partition("://")
     userinfo, _, hostpart = rest.rpartition("@")
     user = userinfo.split(":", 1)[0]
-    return f"{scheme}{sep}{user + ':' + MASK if ':' in userinfo else user}@{hostpart}"
+    return f"{scheme}{sep}{user + ':' + shown if ':' in userinfo and shown else user}@{hostpart}"
 
 
 def proxy_credentials(url: str | None) -> tuple[str, str] | None:
