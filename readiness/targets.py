@@ -66,6 +66,9 @@ def _parse(path: Path, rows, lookup: Callable[[str], str | None]) -> tuple[Targe
         if not any(cell.strip() for cell in row):
             continue
         email = row[email_col].strip() if email_col < len(row) else ""
+        if len(email) > 254:
+            raise ConfigError(f"{path}:{line}: '{email[:40]}…' has {len(email)} characters — an e-mail address has at "
+                              "most 254; write the mailbox's primary SMTP address")
         if not _ADDRESS.match(email):
             if ";" in email or "," in email:
                 raise ConfigError(f"{path}:{line}: '{email}' holds several addresses — write one address per row")
@@ -76,9 +79,9 @@ def _parse(path: Path, rows, lookup: Callable[[str], str | None]) -> tuple[Targe
         password_env = row[password_col].strip() if password_col is not None and password_col < len(row) else ""
         if password_env:
             if password_env.upper().startswith(_RESERVED_PREFIXES):
-                raise ConfigError(f"{path}:{line}: password_env {password_env} uses a prefix reserved for the suite's settings — name the variable e.g. PROBE_ALICE_PASSWORD")
-            if not _VARIABLE.match(password_env):
-                raise ConfigError(f"{path}:{line}: password_env '{password_env}' is not a variable name — name the environment variable that holds the password, never the password itself")
+                raise ConfigError(f"{path}:{line}: password_env {password_env[:40]} uses a prefix reserved for the suite's settings — name the variable e.g. PROBE_ALICE_PASSWORD")
+            if not _VARIABLE.match(password_env) or len(password_env) > 100:
+                raise ConfigError(f"{path}:{line}: password_env '{password_env[:40]}' is not a variable name — name the environment variable that holds the password, never the password itself")
             if lookup(password_env) is None:
                 raise ConfigError(f"{path}:{line}: {password_env} is not set — set it in the environment or .env to the password of {email}")
         targets.append(Target(email=email, line=line, password_env=password_env or None))
