@@ -159,7 +159,7 @@ class ExchangeLog:
             from urllib.parse import parse_qsl
 
             return self.redactor.mapping(dict(parse_qsl(text)))
-        return self.redactor.text(text[:_BODY_EXCERPT])
+        return self.redactor.text(text)[:_BODY_EXCERPT]  # masked whole, then cut: no token half-shown
 
 
 # Keys whose values are credentials; a password is never learnt from a reply (the configured ones are known),

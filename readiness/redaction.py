@@ -49,6 +49,10 @@ SENSITIVE_KEYS = frozenset(
 SHORT = 4  # forms shorter than this are masked as whole words only
 MIN_LEARNT_LENGTH = 6  # a server's value shorter than this is no credential
 _ALNUM = r"[^\W_]"  # a letter or digit, in any script
+# A token cut short by an excerpt ("...Bearer eyJ0eXAiOi") is still masked: a run of token characters of at
+# least CUT characters that begins a known secret of at least CUT_SECRET characters.
+CUT, CUT_SECRET = 12, 16
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9._~+/=%-]{" + str(CUT) + ",}")
 
 
 def encoded_forms(value: str) -> set[str]:
@@ -69,6 +73,7 @@ class Redactor:
     def __init__(self, *secrets: str | None) -> None:
         self._long: set[str] = set()
         self._short: set[str] = set()
+        self._heads: dict[str, set[str]] = {}  # first CUT characters -> the long secrets beginning so
         self._lock = threading.Lock()
         self._compiled: tuple[list[str], re.Pattern | None] | None = None
         self.add(*secrets)
@@ -85,6 +90,8 @@ class Redactor:
                 if value:
                     for form in encoded_forms(str(value)):
                         (self._long if len(form) >= SHORT else self._short).add(form)
+                        if len(form) >= CUT_SECRET:
+                            self._heads.setdefault(form[:CUT], set()).add(form)
             self._compiled = None
 
     def learn(self, *values: str | None) -> None:
@@ -129,7 +136,17 @@ class Redactor:
         for secret in longest_first:
             if secret in value:
                 value = value.replace(secret, MASK)
+        if self._heads:
+            value = _TOKEN_RUN.sub(self._cut_secret, value)
         return short.sub(MASK, value) if short is not None else value
+
+    def _cut_secret(self, run: re.Match) -> str:
+        text = run.group(0)
+        for start in range(len(text) - CUT + 1):  # the cut token may follow other token characters (a=...)
+            candidates = self._heads.get(text[start:start + CUT])
+            if candidates and any(secret.startswith(text[start:]) for secret in candidates):
+                return text[:start] + MASK
+        return text
 
     def reveals(self, value: str) -> bool:
         """True if the text holds a secret, by the same policy as text()."""

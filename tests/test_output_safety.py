@@ -148,3 +148,20 @@ def test_r53_judges_the_sheet_by_the_runs_masking_policy(settings):
     assert sheet_outcome(clean, redactor).passed  # a proxy with a password is shown without it
     leaking = ConnectionSheet(settings.crm.base, "riva_svc", ServerInfo(f"8.7 {SECRETS['CRM_PASSWORD']}", "x", False, "api"))
     assert not sheet_outcome(leaking, redactor).passed
+
+
+# -- the secret scan itself (tests/report_tools.py) finds what it must ----------------------------------------
+
+
+def test_the_secret_scan_finds_every_form_and_short_secrets_only_as_words(tmp_path):
+    from report_tools import basic_forms, leaked_secrets, secret_forms
+
+    needles = secret_forms("Zq", "long-token-123456") | basic_forms("riva_svc", "Zq")
+    (tmp_path / "a.json").write_text('{"m": "password Zq"}', encoding="utf-8")
+    (tmp_path / "b.txt").write_text("bG9uZy10b2tlbi0xMjM0NTY= and XZqY and cml2YV9zdmM6WnE=", encoding="utf-8")
+    (tmp_path / "c.png").write_bytes(b"\x89PNG\0 Zq ")  # binary: a short needle occurs by chance
+    found = leaked_secrets(tmp_path, "terminal: long-token-123456", needles)
+    assert set(found) == {"terminal output", str(tmp_path / "a.json"), str(tmp_path / "b.txt")}
+    assert found["terminal output"] == ["long-token-123456"] and found[str(tmp_path / "a.json")] == ["Zq"]
+    assert {"cml2YV9zdmM6WnE=", "bG9uZy10b2tlbi0xMjM0NTY="} <= set(found[str(tmp_path / "b.txt")])
+    assert "Zq" not in found[str(tmp_path / "b.txt")]  # inside the word XZqY it is no password

@@ -59,6 +59,16 @@ def test_tokens_learnt_from_the_wire_need_a_credential_length_but_configured_sec
     assert redactor.text("alice:x and x") == f"{MASK} and {MASK}"
 
 
+def test_a_token_cut_short_by_an_excerpt_is_still_masked():
+    token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyaXZhIn0.c2lnbmF0dXJl"
+    redactor = Redactor()
+    redactor.learn(token)
+    excerpt = repr(f"Fatal error: Authorization: Bearer {token}"[:60])  # what a reply excerpt keeps
+    assert token[:20] in excerpt and redactor.text(excerpt) == "'Fatal error: Authorization: Bearer ***'"
+    assert redactor.text("token=" + token[:30] + " rest") == "token=*** rest"
+    assert redactor.text("eyJhbGciOiJIUzI1NiJ9.other-token") == "eyJhbGciOiJIUzI1NiJ9.other-token"  # not a prefix
+
+
 def test_sensitive_keys_are_masked_deeply():
     redactor = Redactor()
     data = {"access_token": "t", "nested": [{"Authorization": "Bearer x", "name": "ok"}], "client_secret": "s"}
