@@ -165,6 +165,7 @@ class ExchangeLog:
 # Keys whose values are credentials; a password is never learnt from a reply (the configured ones are known),
 # and "password_expires" and the like are facts, not secrets.
 _TOKEN_KEY = re.compile(r"token|secret|csrf|^sid$|session_?id|cookie|authorization|api_?key", re.IGNORECASE)
+_TOKEN_FACT = re.compile(r"(type|expires?|expires_in|_at|_in|_name|_url)$", re.IGNORECASE)  # token_type: Bearer
 
 
 def _cookie_values(header: str) -> list[str]:
@@ -179,7 +180,7 @@ def _token_values(data, depth: int = 0) -> list[str]:
         return found
     if isinstance(data, dict):
         for key, value in data.items():
-            if isinstance(value, str) and _TOKEN_KEY.search(str(key)):
+            if isinstance(value, str) and _TOKEN_KEY.search(str(key)) and not _TOKEN_FACT.search(str(key)):
                 found.append(value)
             else:
                 found += _token_values(value, depth + 1)

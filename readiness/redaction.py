@@ -50,7 +50,7 @@ SHORT = 4  # forms shorter than this are masked as whole words only
 MIN_LEARNT_LENGTH = 6  # a server's value shorter than this is no credential
 _ALNUM = r"[^\W_]"  # a letter or digit, in any script
 # A token cut short by an excerpt ("...Bearer eyJ0eXAiOi") is still masked: a run of token characters of at
-# least CUT characters that begins a known secret of at least CUT_SECRET characters.
+# least CUT characters that begins a learnt credential of at least CUT_SECRET characters.
 CUT, CUT_SECRET = 12, 16
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9._~+/=%-]{" + str(CUT) + ",}")
 
@@ -83,20 +83,22 @@ class Redactor:
 
     # -- what it knows ---------------------------------------------------------------------------
 
-    def add(self, *values: str | None) -> None:
+    def add(self, *values: str | None, cut: bool = False) -> None:
         """Registers configured secrets (any length) with their encoded forms."""
         with self._lock:
             for value in values:
-                if value:
+                if value and str(value) not in self._long and str(value) not in self._short:
                     for form in encoded_forms(str(value)):
                         (self._long if len(form) >= SHORT else self._short).add(form)
-                        if len(form) >= CUT_SECRET:
+                        if cut and len(form) >= CUT_SECRET:
                             self._heads.setdefault(form[:CUT], set()).add(form)
-            self._compiled = None
+                    self._compiled = None  # only when something new was learnt: every reply teaches
 
     def learn(self, *values: str | None) -> None:
-        """Registers credentials seen on the wire (tokens, cookies) from MIN_LEARNT_LENGTH characters."""
-        self.add(*(v for v in values if v and len(str(v)) >= MIN_LEARNT_LENGTH))
+        """Registers credentials seen on the wire (tokens, cookies) from MIN_LEARNT_LENGTH characters; a
+        long one is also masked where an excerpt cut it short (a configured user:password pair is not:
+        its beginning is only the user name)."""
+        self.add(*(v for v in values if v and len(str(v)) >= MIN_LEARNT_LENGTH), cut=True)
 
     def add_basic_credentials(self, username: str, password: str) -> None:
         """user:password and its Basic form (the base64 of the pair never contains the password's base64)."""
@@ -131,7 +133,8 @@ class Redactor:
             return self._compiled
 
     def text(self, value) -> str:
-        value = "" if value is None else str(value)
+        # A str subclass (an Enum such as Allure's severity) is masked as the text it stands for.
+        value = "" if value is None else str.__str__(value) if isinstance(value, str) else str(value)
         longest_first, short = self._patterns()
         for secret in longest_first:
             if secret in value:

@@ -8,6 +8,7 @@ import io
 import json
 import re
 
+import allure
 import pytest
 from allure_commons import model2
 
@@ -81,6 +82,7 @@ def test_the_allure_writer_redacts_every_field_and_attachment_and_drops_the_run_
                                                            model2.Parameter(name="outcome", value=leak)],
                           statusDetails=model2.StatusDetails(message=leak, trace=leak))
     result = model2.TestResult(uuid="u1", name="R1.4", steps=[step], statusDetails=model2.StatusDetails(message=leak, trace=leak),
+                               labels=[model2.Label(name="severity", value=allure.severity_level.BLOCKER)],
                         attachments=[model2.Attachment(name=leak, source="a-attachment.json", type="application/json")])
     writer.report_result(result)
     writer.report_attached_data(json.dumps({"reply": leak}), "a-attachment.json")
@@ -91,6 +93,7 @@ def test_the_allure_writer_redacts_every_field_and_attachment_and_drops_the_run_
     [written] = tmp_path.glob("*-result.json")
     text = written.read_text(encoding="utf-8")
     assert not redactor.reveals(text) and MASK in text
+    assert json.loads(text)["labels"] == [{"name": "severity", "value": "blocker"}]  # an Enum as Allure writes it
     parameters = json.loads(text)["steps"][0]["parameters"]
     assert [p["name"] for p in parameters] == ["outcome"]  # nothing of the run object or the settings
     for name in ("a-attachment.json", "c-attachment.csv"):

@@ -69,6 +69,17 @@ def test_a_token_cut_short_by_an_excerpt_is_still_masked():
     assert redactor.text("eyJhbGciOiJIUzI1NiJ9.other-token") == "eyJhbGciOiJIUzI1NiJ9.other-token"  # not a prefix
 
 
+def test_user_names_and_token_types_stay_readable():
+    from readiness.http import _token_values
+
+    redactor = Redactor()
+    redactor.add_basic_credentials("alice.archer", "Sim-Alice-Pass-1")
+    reply = {"token_type": "Bearer", "expires_in": "3600", "access_token": "a" * 24, "session": {"csrf_token": "c" * 9}}
+    assert _token_values(reply) == ["a" * 24, "c" * 9]
+    redactor.learn(*_token_values(reply))
+    assert redactor.text("alice.archer@example.com: Bearer ***") == "alice.archer@example.com: Bearer ***"
+
+
 def test_sensitive_keys_are_masked_deeply():
     redactor = Redactor()
     data = {"access_token": "t", "nested": [{"Authorization": "Bearer x", "name": "ok"}], "client_secret": "s"}
