@@ -12,6 +12,9 @@ two kinds of secret:
 Each is masked in the forms it travels in: as written, URL-encoded (quote and quote_plus), JSON-escaped,
 base64 (standard and URL-safe), and for user:password pairs the Basic credentials.
 
+One Redactor per process: under pytest-xdist each worker masks what it was configured with and what it
+saw on the wire itself; a credential issued to another worker's sessions is not known to it.
+
 Masking strategy, chosen to stay readable: a form of 4 characters or more is masked wherever it
 appears, even inside a word; a shorter one (a 1-3 character password) is masked only where it stands
 as a whole word, i.e. not next to a letter or digit. So the password "ab" is masked in

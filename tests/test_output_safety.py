@@ -69,6 +69,17 @@ def test_a_traceback_with_locals_is_replaced_by_its_redacted_text(settings):
     assert skipped == ("x.py", 3, f"Skipped: refused {MASK}")  # the user:password pair as a whole
 
 
+def test_an_internal_error_is_printed_redacted(settings):
+    from readiness.report_redaction import ReportMasking
+
+    redactor = redactor_for(settings)
+    with pytest.raises(AttributeError) as excinfo:
+        _sign_in(SECRETS["CRM_CLIENT_SECRET"])
+    excrepr = excinfo.getrepr(showlocals=True)
+    ReportMasking(redactor).pytest_internalerror(excrepr, excinfo)
+    assert SECRETS["CRM_CLIENT_SECRET"] not in str(excrepr) and "has no attribute 'lower'" in str(excrepr)
+
+
 # -- Allure ---------------------------------------------------------------------------------------------
 
 
