@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -140,6 +140,7 @@ class Simulator:
         client_secret: str | None = None,
         log_requests: bool = False,
         faults: "Iterable[str | Fault]" = (),
+        middleware: "Callable | None" = None,
     ):
         self.preset: Preset = get_preset(preset)
         self.host = host
@@ -152,6 +153,8 @@ class Simulator:
         )
         self.stats = Stats()
         self.faults = Faults(faults)  # crm_simulator/faults.py: injected network and server faults
+        # A test's own misbehaviour around the whole app under the base path: middleware(app) -> WSGI app.
+        self.middleware = middleware
         self._requested_port = port
         self._log_requests = log_requests
         self._lock = threading.Lock()
@@ -187,7 +190,8 @@ class Simulator:
         self._auth = AuthState(self.preset.token_lifetime)
         ctx = self._context = ServerContext(self.preset, self.store, self._auth, self.client_id, self.client_secret)
         self.capacity = Capacity(self.faults.wrap(create_app(ctx)), self.preset)  # a hung request holds a worker
-        app = _Mount(self.capacity, self.base_path, self.stats)
+        inner = self.middleware(self.capacity) if self.middleware else self.capacity
+        app = _Mount(inner, self.base_path, self.stats)
         try:
             server = make_server(
                 self.host,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import socket
 import time
@@ -11,21 +12,23 @@ from faker import Faker
 
 from .client import CrmApi
 from .config import CrmAddress, Credentials, Secret
-from .errors import (ApiNotAvailable, AuthenticationFailed, CredentialsRefused, CrmUnreachable, NonTlsRefused, NotFound,
-                     RedirectRefused, UnexpectedReply)
+from .errors import (ApiNotAvailable, AuthenticationFailed, CredentialsRefused, CrmError, CrmUnreachable, NonTlsRefused,
+                     NotFound, RedirectRefused, UnexpectedReply)
 from .http import CrmSession
 from .outcome import Outcome
 from .weblogin import SignIn, find_login_page, off_origin, same_origin, sign_in
 
 
+# What a proxy answers itself when it will not or cannot forward: its refusal is no answer of the CRM.
+PROXY_REFUSALS = {407: "refused the suite's credentials (check the user name and password in CRM_PROXY)",
+                  502: "could not reach the CRM", 503: "could not reach the CRM (or the CRM is unavailable)",
+                  504: "timed out reaching the CRM"}
+
+
 def connect(crm: CrmAddress, session: CrmSession) -> Outcome:
     """R1.1: the name resolves and the port accepts a TCP connection within the time limit."""
-    if session.proxies:  # the proxy resolves and connects for us: an HTTP answer through it is the proof
-        try:
-            response = session.head(f"{crm.base}/", allow_redirects=False)
-        except CrmUnreachable as exc:
-            return Outcome.fail(f"{crm.host} is not reachable through the proxy: {exc}")
-        return Outcome.ok(f"{crm.host} answered through the proxy (HTTP {response.status_code})")
+    if session.proxies:  # the proxy resolves and connects for us: an answer of the CRM through it is the proof
+        return _connect_through_proxy(crm, session)
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(crm.host, crm.port, type=socket.SOCK_STREAM)}
     except socket.gaierror as exc:
@@ -45,6 +48,37 @@ def connect(crm: CrmAddress, session: CrmSession) -> Outcome:
     elapsed = (time.monotonic() - started) * 1000
     return Outcome.ok(f"{crm.host} ({', '.join(sorted(addresses))}) accepted a connection on port {crm.port} "
                       f"in {elapsed:.0f} ms")
+
+
+def _connect_through_proxy(crm: CrmAddress, session: CrmSession) -> Outcome:
+    try:
+        response = session.head(f"{crm.base}/", allow_redirects=False)
+    except CrmUnreachable as exc:  # for https the proxy's refusal of the tunnel (CONNECT) arrives here
+        return Outcome.fail(f"{crm.host} is not reachable through the proxy: {exc}")
+    refusal = PROXY_REFUSALS.get(response.status_code)
+    if response.status_code == 407 or (refusal and not crm.is_https):
+        # [assumed] over plain http a 5xx gateway error through a proxy is the proxy's own answer; an https CRM's
+        # answers come through the tunnel, so there a 5xx is the CRM's (and a later check judges it).
+        words = _proxy_words(session, response)
+        return Outcome.fail(f"the proxy {refusal}: HTTP {response.status_code} {response.reason or ''}".rstrip()
+                            + (f" ('{words}')" if words else "") + f" — {crm.host} was not reached; check CRM_PROXY "
+                            "and that the proxy may connect to the CRM")
+    return Outcome.ok(f"{crm.host} answered through the proxy (HTTP {response.status_code})")
+
+
+def _proxy_words(session: CrmSession, response) -> str:
+    """The proxy's own explanation, short: its error header, else the title or text of its error page."""
+    headers = response.headers
+    explained = headers.get("X-Squid-Error") or headers.get("Proxy-Status") or headers.get("Proxy-Authenticate")
+    if explained:
+        return " ".join(explained.split())[:160]
+    try:  # a HEAD has no page: ask once more for it
+        text = session.get(response.url, allow_redirects=False).text[:4000]
+    except CrmError:
+        return ""
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    words = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
+    return " ".join(words.split())[:160]
 
 
 def login_page(crm: CrmAddress, session: CrmSession) -> Outcome:

@@ -10,15 +10,18 @@ import difflib
 import io
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
+import idna
 from dotenv import find_dotenv
 from dotenv.parser import parse_stream
 
 from .errors import ConfigError, read_input_file
+from .redaction import Redactor, proxy_credentials, url_without_password
 from .server_facts import ServerFacts, read_server_facts
 from .targets import Target, read_targets
 from .waivers import Attestation, Waiver, read_exceptions
@@ -66,6 +69,26 @@ PLACEHOLDERS = {"CRM_USERNAME": "<connection-user>", "CRM_PASSWORD": "<connectio
 
 DEMO_HINT = "copy env.example to .env and fill it in, or run the demo: python -m readiness demo"
 MAX_LOAD_SESSIONS = 200  # the concurrency probe's thread pool never grows beyond this
+MAX_NUMBER_LENGTH = 20  # characters of a numeric setting: longer is no number anyone means
+
+
+@contextmanager
+def reading(where: str, secrets: Redactor | None = None) -> Iterator[None]:
+    """The settings boundary: any failure while reading one input is a ConfigError naming that input.
+
+    Known problems raise their own ConfigError inside; this turns the unforeseen ones (a parser's
+    error, too deep nesting, an unusable path) into the same one line, before any request (G4)."""
+    try:
+        yield
+    except ConfigError:
+        raise
+    except RecursionError:
+        raise ConfigError(f"{where}: nested too deeply to be read — write it as the README describes") from None
+    except Exception as exc:  # noqa: BLE001 - the boundary: whatever went wrong, the input is at fault
+        reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+        reason = (secrets or Redactor()).text(reason)
+        reason = reason if len(reason) <= 120 else reason[:117] + "..."
+        raise ConfigError(f"{where}: cannot be read ({reason}) — correct the value or the file") from None
 
 
 class Secret:
@@ -178,6 +201,11 @@ class Settings:
     load: LoadLimits = field(default_factory=LoadLimits)
     sizing: SizingRules = field(default_factory=SizingRules)
 
+    def __repr__(self) -> str:
+        # Reports record step arguments by repr: only what the connection sheet may show, never a secret.
+        return (f"Settings(crm={self.crm.base!r}, username={self.username!r}, mode={self.mode!r}, "
+                f"proxy={url_without_password(self.proxy)!r}, targets={len(self.targets)})")
+
     def probe_password(self, password_env: str) -> str:
         return self.probe_passwords[password_env]
 
@@ -210,10 +238,12 @@ class Settings:
 def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = None) -> Settings:
     """Reads and validates every setting; raises ConfigError with one actionable line."""
     environ = os.environ if environ is None else environ
-    if env_file is None:
-        env_file = env_file_from(environ)
-    file_values = read_env_file(env_file) if env_file else {}
-    return _Reader(environ, file_values, env_file).settings()
+    with reading("the settings"):  # the last resort; each input has its own reading() inside
+        if env_file is None:
+            env_file = env_file_from(environ)
+        with reading(str(env_file)):
+            file_values = read_env_file(env_file) if env_file else {}
+        return _Reader(environ, file_values, env_file).settings()
 
 
 def env_file_from(environ: Mapping[str, str]) -> Path | None:
@@ -264,6 +294,10 @@ class _Reader:
         self.file_values = file_values
         self.env_file = env_file
         self.origins: dict[str, str] = {}
+        self.secrets = Redactor()  # the secrets read so far: an error message never shows them
+
+    def reading(self, name: str, path: Path | None = None):
+        return reading(f"{self.where(name)}" + (f" ({path})" if path else ""), self.secrets)
 
     def lookup(self, name: str) -> str | None:
         """Any variable (settings and probe users' password variables); the environment wins."""
@@ -283,11 +317,12 @@ class _Reader:
         value = self.lookup(name)
         if value is None:
             return None
-        path = Path(value).expanduser()
-        if not path.is_absolute() and self.origins[name].startswith(str(self.env_file)):
-            path = self.env_file.parent / path  # relative to the .env file that names it
-        if not path.is_file():
-            raise ConfigError(f"{self.where(name)}: no such file '{value}' — give the path of an existing file")
+        with self.reading(name):
+            path = Path(value).expanduser()
+            if not path.is_absolute() and self.origins[name].startswith(str(self.env_file)):
+                path = self.env_file.parent / path  # relative to the .env file that names it
+            if not path.is_file():
+                raise ConfigError(f"{self.where(name)}: no such file '{value[:200]}' — give the path of an existing file")
         return path
 
     def number(self, name: str, default, lowest, highest, kind=int):
@@ -295,36 +330,50 @@ class _Reader:
         if value is None:
             return default
         try:
-            number = kind(value)
+            number = kind(value) if len(value) <= MAX_NUMBER_LENGTH else None
         except ValueError:
             number = None
         if number is None or not lowest <= number <= highest:
-            raise ConfigError(f"{self.where(name)}={value!r} — use a number from {lowest} to {highest}")
+            shown = value if len(value) <= 40 else f"{value[:20]}… ({len(value)} characters)"
+            raise ConfigError(f"{self.where(name)}={shown!r} — use a number from {lowest} to {highest}")
         return number
+
+    def file(self, name: str, read):
+        """The parsed contents of the file a setting names (None if unset); any failure names both."""
+        path = self.path(name)
+        if path is None:
+            return None, None
+        with self.reading(name, path):
+            return path, read(path)
 
     def settings(self) -> Settings:
         url = self.lookup("CRM_URL")
         if url is None:
             raise ConfigError(f"CRM_URL is not set — {DEMO_HINT}")
-        crm = parse_crm_address(url, self.where("CRM_URL"))
         secrets: list[str] = []
         password = self.lookup("CRM_PASSWORD")
         client_secret = self.lookup("CRM_CLIENT_SECRET")
         secrets += [s for s in (password, client_secret) if s]
+        self.secrets.add(*secrets)
+        with self.reading("CRM_URL"):
+            crm = parse_crm_address(url, self.where("CRM_URL"))
         client_id = self.lookup("CRM_CLIENT_ID")
         if bool(client_id) != bool(client_secret):
             missing = "CRM_CLIENT_SECRET" if client_id else "CRM_CLIENT_ID"
             raise ConfigError(f"{missing} is not set — an OAuth2 API client needs both CRM_CLIENT_ID and CRM_CLIENT_SECRET")
         proxy = self.lookup("CRM_PROXY")
         if proxy:
-            secrets += _proxy_secrets(proxy, self.where("CRM_PROXY"))
-        waivers_file = self.path("READINESS_WAIVERS_FILE")
-        waivers, attestations = read_exceptions(waivers_file) if waivers_file else ((), ())
+            self.secrets.add(*_proxy_secrets_unchecked(proxy))
+            with self.reading("CRM_PROXY"):
+                secrets += _proxy_secrets(proxy, self.where("CRM_PROXY"))
+        waivers_file, exceptions = self.file("READINESS_WAIVERS_FILE", read_exceptions)
+        waivers, attestations = exceptions or ((), ())
         change_ticket = self.lookup("CHANGE_TICKET")
-        targets_file = self.path("RIVA_TARGETS_FILE")
-        targets = read_targets(targets_file, self.lookup) if targets_file else ()
+        targets_file, targets = self.file("RIVA_TARGETS_FILE", lambda path: read_targets(path, self.lookup))
+        targets = targets or ()
         probe_passwords = {t.password_env: self.lookup(t.password_env) for t in targets if t.password_env}
         secrets += probe_passwords.values()
+        self.secrets.add(*probe_passwords.values())
         settings = Settings(
             crm=crm,
             username=self.lookup("CRM_USERNAME"),
@@ -369,9 +418,10 @@ class _Reader:
 
     def sizing_rules(self) -> SizingRules:
         d = SizingRules()
-        facts_file = self.path("READINESS_SERVER_FACTS")
+        _, facts = self.file("READINESS_SERVER_FACTS",
+                             lambda path: read_server_facts(path, self.where("READINESS_SERVER_FACTS")))
         return SizingRules(
-            facts=read_server_facts(facts_file, self.where("READINESS_SERVER_FACTS")) if facts_file else None,
+            facts=facts,
             reserve_mb=self.number("READINESS_MEMORY_RESERVE_MB", d.reserve_mb, 0, 1_048_576),
             margin_percent=self.number("READINESS_MEMORY_MARGIN", d.margin_percent, 0, 100),
             interactive_users=self.number("READINESS_INTERACTIVE_USERS", d.interactive_users, 0, 10_000),
@@ -399,8 +449,10 @@ class _Reader:
         pattern = self.lookup("READINESS_TICKET_URL")
         if pattern is None:
             return None
-        parts = urlsplit(pattern)
-        if parts.scheme not in ("http", "https") or not parts.hostname or pattern.count("{}") != 1:
+        with self.reading("READINESS_TICKET_URL"):
+            parts = urlsplit(pattern)
+            usable = parts.hostname and not host_problem(parts.hostname)
+        if parts.scheme not in ("http", "https") or not usable or pattern.count("{}") != 1:
             raise ConfigError(f"{self.where('READINESS_TICKET_URL')}={pattern!r} — write an http(s) address with {{}} "
                               "where the ticket goes, e.g. https://jira.example.com/browse/{}")
         return pattern.replace("{}", quote(ticket, safe="")) if ticket else None
@@ -426,7 +478,11 @@ def parse_crm_address(value: str, origin: str = "CRM_URL") -> CrmAddress:
         raise ConfigError(f"{origin}: the address contains spaces — write it as https://host/path")
     if "://" not in value:
         raise ConfigError(f"{origin}={value!r} has no scheme — write it as https://{value}")
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an unbalanced [ or ] of an IPv6 literal
+        raise ConfigError(f"{origin}: the address has an unbalanced '[' or ']' — write an IPv6 address as "
+                          "https://[2001:db8::1]/path, or a host name without brackets") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise ConfigError(f"{origin}: '{scheme}://' is not supported — 1CRM is reached over https:// (or http://)")
@@ -436,6 +492,10 @@ def parse_crm_address(value: str, origin: str = "CRM_URL") -> CrmAddress:
         raise ConfigError(f"{origin}: the port in {value!r} is not a number from 1 to 65535") from None
     if not host:
         raise ConfigError(f"{origin}={value!r} names no host — write it as https://crm.example.com")
+    problem = host_problem(host)
+    if problem:
+        raise ConfigError(f"{origin}: the host name {host!r} is not a usable internet name ({problem}) — check "
+                          "its spelling, or give the address's xn-- form")
     problems = []
     if parts.username or parts.password:
         problems.append("it contains a user name or password; give Riva the address alone")
@@ -464,8 +524,46 @@ def _without_credentials(value: str, parts) -> str:
     return value
 
 
+def host_problem(host: str) -> str | None:
+    """Why a host name cannot be looked up or connected to, or None. Checked as the socket layer
+    (Python's idna codec) and requests (IDNA 2008 with UTS 46) will encode it, so that neither fails
+    later, mid-run."""
+    if ":" in host:
+        return None  # an IPv6 literal; urlsplit checked its brackets
+    if any(not ch.isprintable() or ch.isspace() for ch in host):
+        return "it contains a control character or space"
+    try:
+        host.encode("idna")
+        if not host.isascii():
+            idna.encode(host, uts46=True)
+    except (UnicodeError, idna.IDNAError) as exc:
+        return str(exc)[:80] or "not valid IDNA"
+    return None
+
+
+def _proxy_secrets_unchecked(proxy: str) -> list[str]:
+    """The proxy's password as written and as requests decodes it, before the address is validated."""
+    userinfo = proxy.partition("://")[2].rpartition("@")[0]
+    written = userinfo.partition(":")[2]
+    decoded = proxy_credentials(proxy)
+    return [s for s in (written, decoded[1] if decoded else None) if s]
+
+
 def _proxy_secrets(proxy: str, origin: str) -> list[str]:
-    parts = urlsplit(proxy)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(proxy)
+        hostname, _ = parts.hostname, parts.port
+    except ValueError:
+        raise ConfigError(f"{origin}: the proxy address has an unbalanced '[' or ']' or a port that is not a number "
+                          "from 1 to 65535 — write it as http://proxy:3128") from None
+    if parts.scheme not in ("http", "https") or not hostname:
         raise ConfigError(f"{origin}: the proxy must be an http:// or https:// address, e.g. http://proxy:3128")
-    return [parts.password] if parts.password else []
+    problem = host_problem(hostname)
+    if problem:
+        raise ConfigError(f"{origin}: the proxy's host name is not a usable internet name ({problem}) — check its "
+                          "spelling")
+    secrets = _proxy_secrets_unchecked(proxy)
+    credentials = proxy_credentials(proxy)
+    if credentials:
+        secrets.append(f"{credentials[0]}:{credentials[1]}")  # and so its Basic form (Proxy-Authorization)
+    return secrets

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .config import PLACEHOLDERS, CrmAddress, Settings, is_placeholder
 from .outcome import Outcome
+from .redaction import Redactor, url_without_password
 from .server_info import ServerInfo
+
+# Markdown that could turn a CRM's or a user's text into markup, a link, raw HTML or a new table cell.
+# `_` only at a word's edge: inside riva_svc it is no emphasis (CommonMark), and stays readable.
+_MARKUP = re.compile(r"[\\`*\[\]<>|~&]|(?<![^\W_])_|_(?![^\W_])")
+
+
+def md_cell(value) -> str:
+    """Text as one Markdown table cell: one line, every markup character escaped."""
+    text = "".join(ch if ch.isprintable() else " " for ch in str(value))
+    text = " ".join(text.split())  # a newline would end the row
+    return _MARKUP.sub(lambda m: "\\" + m.group(0), text)
 
 
 def address(crm: CrmAddress) -> Outcome:
@@ -53,7 +66,12 @@ class ConnectionSheet:
         return missing
 
     def render(self) -> str:
-        target_rows = "\n".join(f"| {email} | {status} |" for email, status in self.targets) or "| (no targets file) | |"
+        """Markdown; every value is escaped (md_cell): names and versions come from the CRM and the admin."""
+        c = md_cell
+        target_rows = "\n".join(f"| {c(email)} | {c(status)} |" for email, status in self.targets) or "| (no targets file) | |"
+        proxy = url_without_password(self.proxy, shown="")
+        if proxy != self.proxy:
+            proxy += " (password from your password vault)"
         return "\n".join([
             "# Riva connection sheet — 1CRM",
             "",
@@ -61,12 +79,12 @@ class ConnectionSheet:
             "",
             "| Wizard field | Value |",
             "|---|---|",
-            f"| CRM login address | {self.address} |",
-            f"| Connection user name | {self.username or '(not configured)'} |",
+            f"| CRM login address | {c(self.address)} |",
+            f"| Connection user name | {c(self.username) if self.username else '(not configured)'} |",
             "| Connection user password | (from your password vault — not recorded) |",
-            f"| Proxy | {self.proxy or 'none'} |",
-            f"| CRM version and edition | {self.server.label} ({'hosted' if self.server.hosted else 'on-premise'}) |",
-            f"| Concurrency the server sustained | {self.concurrency} |",
+            f"| Proxy | {c(proxy) if proxy else 'none'} |",
+            f"| CRM version and edition | {c(self.server.label)} ({'hosted' if self.server.hosted else 'on-premise'}) |",
+            f"| Concurrency the server sustained | {c(self.concurrency)} |",
             "",
             "## Target users",
             "",
@@ -77,10 +95,10 @@ class ConnectionSheet:
         ])
 
 
-def sheet_outcome(sheet: ConnectionSheet, secrets: tuple[str, ...]) -> Outcome:
-    """R5.3: the sheet has everything the wizard needs and no secret."""
+def sheet_outcome(sheet: ConnectionSheet, redactor: Redactor) -> Outcome:
+    """R5.3: the sheet has everything the wizard needs and no secret (by the run's masking policy)."""
     text = sheet.render()
-    if any(secret and secret in text for secret in secrets):
+    if redactor.reveals(text):
         return Outcome.fail("the connection sheet would contain a secret; it was not written")
     if sheet.gaps():
         return Outcome.fail(f"the connection sheet is incomplete: missing {', '.join(sheet.gaps())}",

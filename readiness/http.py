@@ -9,6 +9,7 @@ that leaves the process, redirects included, and the redacted evidence recorder 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -134,15 +135,27 @@ class ExchangeLog:
         )
 
     def _learn_secrets(self, response: requests.Response) -> None:
-        """Tokens and cookies the server hands out are secrets from now on."""
-        self.redactor.add(*response.cookies.values())
+        """Credentials on the wire are secrets from now on, before anything of this exchange is shown:
+        the request's Authorization, Cookie and CSRF headers, every Set-Cookie value (also one the
+        cookie jar refused), and every token-like value of a JSON reply."""
+        learn = self.redactor.learn
+        for request in [*(r.request for r in response.history), response.request]:
+            headers = request.headers if request is not None else {}
+            self.redactor.learn_authorization(headers.get("Authorization"))
+            self.redactor.learn_authorization(headers.get("Proxy-Authorization"))
+            learn(*_cookie_values(headers.get("Cookie", "")), headers.get("x-onecrm-csrf-token"))
+        for reply in [*response.history, response]:
+            learn(*reply.cookies.values())
+            raw = getattr(reply.raw, "headers", None)
+            for header in (raw.getlist("Set-Cookie") if hasattr(raw, "getlist") else []):
+                learn(*_cookie_values(header.split(";", 1)[0]))
+            learn(reply.headers.get("x-onecrm-csrf-token"))
         if "json" in response.headers.get("Content-Type", ""):
             try:
                 body = response.json()
-            except ValueError:
+            except (ValueError, RecursionError):
                 return
-            if isinstance(body, dict):
-                self.redactor.add(*(str(body[k]) for k in ("access_token", "refresh_token") if body.get(k)))
+            learn(*_token_values(body))
 
     def _body(self, body, content_type: str):
         if body is None:
@@ -161,7 +174,35 @@ class ExchangeLog:
             from urllib.parse import parse_qsl
 
             return self.redactor.mapping(dict(parse_qsl(text)))
-        return self.redactor.text(text[:_BODY_EXCERPT])
+        return self.redactor.text(text)[:_BODY_EXCERPT]  # masked whole, then cut: no token half-shown
+
+
+# Keys whose values are credentials; a password is never learnt from a reply (the configured ones are known),
+# and "password_expires" and the like are facts, not secrets.
+_TOKEN_KEY = re.compile(r"token|secret|csrf|^sid$|session_?id|cookie|authorization|api_?key", re.IGNORECASE)
+_TOKEN_FACT = re.compile(r"(type|expires?|expires_in|_at|_in|_name|_url)$", re.IGNORECASE)  # token_type: Bearer
+
+
+def _cookie_values(header: str) -> list[str]:
+    """The values of a Cookie header (name=value; name=value) or of one Set-Cookie's first part."""
+    return [part.split("=", 1)[1].strip().strip('"') for part in header.split(";") if "=" in part]
+
+
+def _token_values(data, depth: int = 0) -> list[str]:
+    """String values under token-like keys (access_token, refresh_token, csrf, session ...), at any depth."""
+    found: list[str] = []
+    if depth > 20:
+        return found
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, str) and _TOKEN_KEY.search(str(key)) and not _TOKEN_FACT.search(str(key)):
+                found.append(value)
+            else:
+                found += _token_values(value, depth + 1)
+    elif isinstance(data, list):
+        for value in data[:1000]:
+            found += _token_values(value, depth + 1)
+    return found
 
 
 class _Watched:

@@ -9,6 +9,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # no display needed
 from matplotlib.figure import Figure
 
 from .load import IDLE, LOADED, OK, SIGN_IN, LoadResult, samples_csv, summary_csv
+from .redaction import Redactor
 
 _STYLE = {SIGN_IN: ("#9e9e9e", "sign-in"), IDLE: ("#1f77b4", "idle baseline"), LOADED: ("#2ca02c", "under load")}
 
@@ -20,12 +21,14 @@ class LoadFiles:
     chart: Path
 
 
-def write(result: LoadResult, folder: Path) -> LoadFiles:
-    """Writes load-probe-summary.csv, load-probe-requests.csv and load-probe.png to folder."""
+def write(result: LoadResult, folder: Path, redactor: Redactor | None = None) -> LoadFiles:
+    """Writes load-probe-summary.csv, load-probe-requests.csv and load-probe.png to folder (the tables
+    through the run's redactor, as every file the suite writes)."""
+    redactor = redactor or Redactor()
     folder.mkdir(parents=True, exist_ok=True)
     files = LoadFiles(folder / "load-probe-summary.csv", folder / "load-probe-requests.csv", folder / "load-probe.png")
-    files.summary.write_text(summary_csv(result), encoding="utf-8")
-    files.requests.write_text(samples_csv(result), encoding="utf-8")
+    redactor.write_text(files.summary, summary_csv(result))
+    redactor.write_text(files.requests, samples_csv(result))
     draw(result, files.chart)
     return files
 

@@ -27,7 +27,8 @@ from .connection_info import ConnectionSheet
 from .errors import ConfigError, ReadinessError
 from .outcome import Outcome
 from .redaction import Redactor
-from .run import ReadinessRun, new_run_id
+from .report_redaction import ReportMasking
+from .run import ReadinessRun, new_run_id, redactor_for
 from .server_info import ServerInfo
 from .target_users import role_names, target_facts, target_table
 from .verdict import (ERROR, GO, INCOMPLETE, SKIPPED, UNVERIFIED, UNVERIFIED_WORD, Finding, configuration_error, decide,
@@ -168,7 +169,8 @@ def pytest_configure(config: pytest.Config) -> None:
         if not _is_worker(config):
             write_json(state.reports_dir / "readiness.json", configuration_error(str(exc)))
         pytest.exit(f"riva-readiness: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
-    state.redactor.add(*state.settings.secrets)
+    state.redactor = redactor_for(state.settings)  # the one policy: the run, the reports and Allure share it
+    config.pluginmanager.register(ReportMasking(state.redactor), "readiness-masking")
     state.watchdog = interrupts.Watchdog(state.settings.time_limit)
     if not _is_worker(config):
         config.pluginmanager.register(VerdictKeeper(state), "readiness-verdict")
@@ -194,7 +196,7 @@ def pytest_configure_node(node) -> None:
 @pytest.fixture(scope="session")
 def readiness_run(pytestconfig):
     state = pytestconfig.stash[STATE]
-    run = ReadinessRun(state.settings, state.run_id)
+    run = ReadinessRun(state.settings, state.run_id, state.redactor)
     yield run
     _raise_for_leftovers(run.close())
 
@@ -398,13 +400,11 @@ class VerdictKeeper:
             if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR) else None)
         verdict = decide(findings, sorted(implemented - {f.id for f in findings}), interrupted,
                          [state.redactor.text(p) for p in state.cleanup_problems])
-        state.document = report(
+        state.document = state.redactor.mapping(report(
             verdict, findings, crm_url=settings.crm.base, version=state.facts.get("version"),
             edition=state.facts.get("edition"), mode=settings.mode, run_id=state.run_id,
             change_ticket=settings.change_ticket, suite_version=__version__, not_covered=not_covered(implemented),
-            waivers=[{**w, "justification": state.redactor.text(w["justification"])} for w in waivers],
-            attestations=[{**a, "explanation": state.redactor.text(a["explanation"])} for a in attestations],
-            rest_api=state.facts.get("rest_api"))
+            waivers=waivers, attestations=attestations, rest_api=state.facts.get("rest_api")))
         write_json(state.reports_dir / "readiness.json", state.document)
         sheet = _write_connection_sheet(state, findings)
         _write_target_table(state, findings)
@@ -433,8 +433,7 @@ def _write_target_table(state: RunState, findings: list[Finding]) -> None:
     facts = state.facts.get("target_users")
     if facts:
         statuses = {(f.id, f.subject): f.status for f in findings if f.subject}
-        path = state.reports_dir / "target-users.csv"
-        path.write_text(state.redactor.text(target_table(facts, statuses)), encoding="utf-8", newline="")
+        state.redactor.write_text(state.reports_dir / "target-users.csv", target_table(facts, statuses), newline="")
 
 
 def _verdict_to_junit(config: pytest.Config, document: dict) -> None:
@@ -466,10 +465,10 @@ def _verdict_to_allure(config: pytest.Config, state: RunState, sheet: str) -> No
     name = allure_files.report_name(document)
     allure_files.write(
         Path(results),
-        environment_values=allure_files.environment(
+        environment_values=state.redactor.mapping(allure_files.environment(
             document, connection_user=settings.username, targets=len(settings.targets),
             waivers_file=settings.waivers_file.name if settings.waivers_file else None,
-            rest_api=document.get("rest_api")),
+            rest_api=document.get("rest_api"))),
         executor_info=allure_files.executor(os.environ, name, state.run_id),
         category_list=allure_files.categories(config.rootpath))
     text = allure.attachment_type.TEXT
@@ -489,8 +488,6 @@ def _write_connection_sheet(state: RunState, findings: list[Finding]) -> str:
         targets = [(t.email, "not checked by this run") for t in s.targets]
     sheet = ConnectionSheet(s.crm.base, s.username, server, proxy=s.proxy, targets=targets,
                             concurrency=facts.get("concurrency", "not measured by this run"))
-    path = state.reports_dir / "connection-sheet.md"
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = state.redactor.text(sheet.render())
-    path.write_text(text, encoding="utf-8")
+    state.redactor.write_text(state.reports_dir / "connection-sheet.md", text)
     return text

@@ -30,20 +30,28 @@ def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
+def redactor_for(settings: Settings) -> Redactor:
+    """The run's one masking policy, knowing every configured secret (see redaction.py)."""
+    redactor = Redactor(*settings.secrets)
+    if settings.username and settings.password:
+        redactor.add_basic_credentials(settings.username, settings.password.reveal())
+    return redactor
+
+
 class ReadinessRun:
-    def __init__(self, settings: Settings, run_id: str | None = None):
+    def __init__(self, settings: Settings, run_id: str | None = None, redactor: Redactor | None = None):
         self.settings = settings
         self.run_id = run_id or new_run_id()
-        self.redactor = Redactor()
-        self.redactor.add(*settings.secrets)
-        if settings.username and settings.password:
-            self.redactor.add_basic_credentials(settings.username, settings.password.reveal())
+        self.redactor = redactor or redactor_for(settings)  # the plugin passes the run's one redactor
         self.log = ExchangeLog(self.redactor)
         self._sessions: list[CrmSession] = []
         self._probes: dict[str, tuple[str | None, list[ProbeResult]]] = {}
         self._faker = Faker()
         self._fields_meta: dict[str, FieldsMeta] = {}
         self._fields_meta_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"ReadinessRun({self.run_id})"  # reports may record it: nothing of the settings
 
     def session(self) -> CrmSession:
         """A fresh session (own cookies), with every policy of the suite applied."""

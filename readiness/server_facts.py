@@ -84,6 +84,23 @@ _KINDS = {
     "opcache": (lambda v: isinstance(v, bool), "true or false"),
 }
 _ALWAYS_KNOWN = ("ram_mb",)  # /proc/meminfo is readable by everyone
+MAX_DIGITS = 18  # no fact of a server needs more; the parser would choke on thousands
+
+
+class _Unusable(ValueError):
+    """A number no collector writes (thousands of digits, NaN, Infinity)."""
+
+
+def _number(kind):
+    def parse(text: str):
+        if len(text.lstrip("-").replace(".", "").split("e")[0].split("E")[0]) > MAX_DIGITS:
+            raise _Unusable(f"a number of {len(text)} characters")
+        return kind(text)
+    return parse
+
+
+def _no_constant(name: str):
+    raise _Unusable(f"{name} is not a number JSON allows")
 
 
 def read_server_facts(path: Path, origin: str = "READINESS_SERVER_FACTS") -> ServerFacts:
@@ -91,7 +108,12 @@ def read_server_facts(path: Path, origin: str = "READINESS_SERVER_FACTS") -> Ser
     fix = f"collect them again on the CRM host with {COLLECTOR}, or correct the file"
     where = f"{origin} ({path})"
     try:
-        document = json.loads(path.read_text(encoding="utf-8-sig"))
+        document = json.loads(path.read_text(encoding="utf-8-sig"), parse_int=_number(int),
+                              parse_float=_number(float), parse_constant=_no_constant)
+    except _Unusable as exc:
+        raise ConfigError(f"{where}: {exc} — {fix}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: nested too deeply to be a server facts file — {fix}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{where}: not UTF-8 text — {fix}") from None
     except json.JSONDecodeError as exc:

@@ -55,6 +55,15 @@ def target_facts(run: ReadinessRun) -> dict[str, dict[str, str]]:
 
 
 TABLE_CHECKS = ("R4.2", "R4.3", "R4.4", "R4.5")
+# A cell starting with one of these runs as a formula in Excel, LibreOffice or Sheets (OWASP, CSV injection);
+# the full-width forms too, which some spreadsheets fold to the ASCII ones.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_cell(value) -> str:
+    """A cell a spreadsheet shows as text: a leading formula character is preceded by a single quote."""
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def role_names(facts: dict[str, dict[str, str]], subject: str | None) -> list[str]:
@@ -67,13 +76,15 @@ def role_names(facts: dict[str, dict[str, str]], subject: str | None) -> list[st
 
 
 def target_table(facts: dict[str, dict[str, str]], statuses: dict[tuple[str, str], str]) -> str:
-    """The per-target evidence as CSV: mailbox, CRM user, status, roles and the verdict of each check."""
+    """The per-target evidence as CSV: mailbox, CRM user, status, roles and the verdict of each check.
+
+    User and role names come from the CRM: every cell is quoted and neutralised (csv_cell)."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
     writer.writerow(["mailbox", "crm_user", "user_status", "roles", *TABLE_CHECKS])
     for mailbox, fact in facts.items():
-        writer.writerow([mailbox, fact["crm_user"], fact["user_status"], fact["roles"],
-                         *(statuses.get((check, mailbox), "not run") for check in TABLE_CHECKS)])
+        writer.writerow([csv_cell(cell) for cell in (mailbox, fact["crm_user"], fact["user_status"], fact["roles"],
+                         *(statuses.get((check, mailbox), "not run") for check in TABLE_CHECKS))])
     return out.getvalue()
 
 

@@ -19,6 +19,7 @@ from .errors import ConfigError
 _ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>.]+$")
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED_PREFIXES = ("CRM_", "RIVA_", "READINESS_")
+MAX_LINE = 1000  # a row holds an address (at most 254 characters) and a variable name
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,18 @@ def read_targets(path: Path, lookup: Callable[[str], str | None]) -> tuple[Targe
         text = path.read_text(encoding="utf-8-sig")  # a BOM from Excel is tolerated
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}) — save it as CSV UTF-8") from None
-    rows = csv.reader(text.splitlines())
+    lines = text.splitlines()
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE:
+            raise ConfigError(f"{path}:{number}: the line has {len(line)} characters — a row holds one address (at "
+                              "most 254 characters) and optionally a variable name; is this the right file?")
+    try:
+        return _parse(path, csv.reader(lines), lookup)
+    except csv.Error as exc:
+        raise ConfigError(f"{path}: not readable as CSV ({exc}) — save it as CSV UTF-8, comma-separated") from None
+
+
+def _parse(path: Path, rows, lookup: Callable[[str], str | None]) -> tuple[Target, ...]:
     header = next(rows, None)
     if not header or not any(cell.strip() for cell in header):
         raise ConfigError(f"{path}:1: the file is empty — add a header row 'email,password_env' and one row per mailbox")
@@ -54,6 +66,9 @@ def read_targets(path: Path, lookup: Callable[[str], str | None]) -> tuple[Targe
         if not any(cell.strip() for cell in row):
             continue
         email = row[email_col].strip() if email_col < len(row) else ""
+        if len(email) > 254:
+            raise ConfigError(f"{path}:{line}: '{email[:40]}…' has {len(email)} characters — an e-mail address has at "
+                              "most 254; write the mailbox's primary SMTP address")
         if not _ADDRESS.match(email):
             if ";" in email or "," in email:
                 raise ConfigError(f"{path}:{line}: '{email}' holds several addresses — write one address per row")
@@ -64,9 +79,9 @@ def read_targets(path: Path, lookup: Callable[[str], str | None]) -> tuple[Targe
         password_env = row[password_col].strip() if password_col is not None and password_col < len(row) else ""
         if password_env:
             if password_env.upper().startswith(_RESERVED_PREFIXES):
-                raise ConfigError(f"{path}:{line}: password_env {password_env} uses a prefix reserved for the suite's settings — name the variable e.g. PROBE_ALICE_PASSWORD")
-            if not _VARIABLE.match(password_env):
-                raise ConfigError(f"{path}:{line}: password_env '{password_env}' is not a variable name — name the environment variable that holds the password, never the password itself")
+                raise ConfigError(f"{path}:{line}: password_env {password_env[:40]} uses a prefix reserved for the suite's settings — name the variable e.g. PROBE_ALICE_PASSWORD")
+            if not _VARIABLE.match(password_env) or len(password_env) > 100:
+                raise ConfigError(f"{path}:{line}: password_env '{password_env[:40]}' is not a variable name — name the environment variable that holds the password, never the password itself")
             if lookup(password_env) is None:
                 raise ConfigError(f"{path}:{line}: {password_env} is not set — set it in the environment or .env to the password of {email}")
         targets.append(Target(email=email, line=line, password_env=password_env or None))

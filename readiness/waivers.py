@@ -52,6 +52,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PLACEHOLDER = re.compile(r"^<.*>$", re.S)  # what `python -m readiness attest` leaves to fill in
 
 APPLIED, EXPIRED, UNUSED = "applied", "expired", "unused"
+MAX_DEPTH = 10  # the format nests 3 deep; the YAML composer recurses per level and would overflow
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ def read_exceptions(path: Path, today: date | None = None) -> tuple[tuple[Waiver
     try:
         # Nodes, not Python objects: each value keeps its line and its text exactly as written,
         # so '2026-12-31' is judged the same whether YAML would make it a date or a string.
+        _check_depth(path, text)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -186,6 +188,19 @@ def _entries(path: Path, top: dict, key: str, kind: _Kind, today: date) -> tuple
         seen[key_] = index
         result.append(entry)
     return tuple(result)
+
+
+def _check_depth(path: Path, text: str) -> None:
+    """Refuses deep nesting before composing (the event parser is iterative, the composer is not)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ConfigError(f"{path}:{event.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep — a "
+                                  "waivers file is a list of entries under 'waivers:' (README, section Waivers)")
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
 
 
 def _mapping(node, what: str, expected: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:

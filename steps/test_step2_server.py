@@ -25,7 +25,7 @@ def probe_concurrency(settings, connection_credentials, readiness_run, reports_d
                         web=not readiness_run.rest_api.available)  # no REST API: the web pages Riva's host loads
     outcome = load.judge(result)
     check.note(concurrency=load.sheet_line(result, outcome))
-    files = load_report.write(result, reports_dir)
+    files = load_report.write(result, reports_dir, readiness_run.redactor)
     allure.attach.file(files.summary, name="Latency, errors and throughput", attachment_type=allure.attachment_type.CSV)
     allure.attach.file(files.chart, name="Latency over time", attachment_type=allure.attachment_type.PNG)
     allure.attach.file(files.requests, name="Every probe request", attachment_type=allure.attachment_type.CSV)

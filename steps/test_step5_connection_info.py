@@ -24,7 +24,7 @@ def gather_connection_information(settings, readiness_run, check):
     check.note(**server.facts())
     sheet = connection_info.ConnectionSheet(settings.crm.base, settings.username, server, proxy=settings.proxy,
                                             targets=[(t.email, "not checked yet") for t in settings.targets])
-    outcome = connection_info.sheet_outcome(sheet, settings.secrets)
+    outcome = connection_info.sheet_outcome(sheet, readiness_run.redactor)
     allure.attach(readiness_run.redactor.text(sheet.render()), name="Connection sheet",
                   attachment_type=allure.attachment_type.TEXT)
     return outcome

@@ -12,9 +12,11 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
 import zlib
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -84,3 +86,71 @@ def distinct_pixel_bytes(png: Path) -> int:
             idat += data[position + 8:position + 8 + length]
         position += 12 + length
     return len(set(zlib.decompress(idat)))
+
+
+# -- the secret scan: every output of a run, in every form a secret travels in ---------------------------
+
+SHORT_SECRET = 4  # shorter needles count as leaked only as a whole word (the suite's masking policy, G3)
+
+
+def secret_forms(*secrets: str) -> set[str]:
+    """Each secret as written, URL-encoded and base64 (standard, and URL-safe without padding)."""
+    forms = set()
+    for secret in filter(None, secrets):
+        raw = secret.encode("utf-8")
+        forms |= {secret, quote(secret, safe=""), quote_plus(secret), base64.b64encode(raw).decode(),
+                  base64.urlsafe_b64encode(raw).decode().rstrip("=")}
+    return {f for f in forms if f}
+
+
+def basic_forms(user: str, password: str) -> set[str]:
+    """What a Basic Authorization header carries for this pair."""
+    return secret_forms(f"{user}:{password}")
+
+
+def leaks(text: str, needles, *, binary: bool = False) -> list[str]:
+    """The needles found in text; a short one only where it stands as a word (not next to a letter or digit),
+    and none of those in binary data, where any short byte sequence occurs by chance."""
+    found = []
+    for needle in needles:
+        if len(needle) >= SHORT_SECRET:
+            if needle in text:
+                found.append(needle)
+        elif not binary and re.search(rf"(?<![^\W_]){re.escape(needle)}(?![^\W_])", text):
+            found.append(needle)
+    return found
+
+
+def make_html_report(reports_dir: Path) -> str:
+    """python -m readiness report for a finished run; its output."""
+    made = subprocess.run([sys.executable, "-m", "readiness", "report", "--reports-dir", str(reports_dir)],
+                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stdout + made.stderr
+    return made.stdout + made.stderr
+
+
+def leaked_secrets(reports_dir: Path, output: str, needles) -> dict[str, list[str]]:
+    """{output: needles found} over the terminal output and every file under reports_dir: readiness.json,
+    junit.xml, the connection sheet, the target CSV, the load-probe files, the Allure results with their
+    attachments, and the HTML report with its embedded (base64) data decoded."""
+    needles = sorted(set(needles), key=len, reverse=True)
+    found = {"terminal output": leaks(output, needles)}
+    for path in (p for p in reports_dir.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if path.suffix != ".html":
+            found[str(path)] = leaks(data.decode("utf-8", errors="replace"), needles, binary=_binary(path.name, data))
+            continue
+        # The page itself, without the report application's own code (data: URIs), then each embedded file.
+        html = data.decode("utf-8", errors="replace")
+        found[str(path)] = leaks(_DATA_URI.sub(" ", _EMBEDDED.sub(" ", html)), needles)
+        for name, content in embedded_files(html).items():
+            found[f"{path} {name}"] = leaks(content.decode("utf-8", errors="replace"), needles,
+                                            binary=_binary(name, content))
+    return {where: leaked for where, leaked in found.items() if leaked}
+
+
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
+
+
+def _binary(name: str, data: bytes) -> bool:
+    return name.endswith((".png", ".jpg", ".jpeg", ".gif", ".woff", ".woff2")) or b"\0" in data[:4096]

@@ -3,16 +3,19 @@ and the fix, exit code 4 — and properties of the parsers behind it (hypothesis
 
 from __future__ import annotations
 
+import json
 import re
+import socket
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from suite_runner import run_suite
 
 from crm_simulator import Simulator
-from readiness.config import parse_crm_address
+from readiness.config import load_settings, parse_crm_address
 from readiness.errors import ConfigError
 from readiness.targets import read_targets
 
@@ -46,7 +49,76 @@ CASES = {
                   "    attested_by: M. Jones\n    date: 2026-01-05\n    expires: 2026-12-31\n"},
         {"READINESS_WAIVERS_FILE": "{w.yml}"},
         r"w\.yml:3: attestation #1 \(line 2\): field 'explanation': still holds the placeholder"),
+    # Once an internal error (exit 3, a traceback, the previous GO left in place): the parser's recursion.
+    "deeply nested waivers": ({"w.yml": "waivers: " + "[" * 50_000 + "]" * 50_000 + "\n"},
+                              {"READINESS_WAIVERS_FILE": "{w.yml}"}, r"w\.yml:1: nested more than 10 levels deep"),
 }
+
+# Inputs that once crashed the settings loader (an internal error): in-process, each must be one ConfigError.
+MALFORMED = {
+    "unclosed [ in CRM_URL": ({}, {"CRM_URL": "https://[crm.example.com/1crm"},
+                              r"^environment variable CRM_URL: the address has an unbalanced '\[' or '\]'"),
+    "stray ] in CRM_URL": ({}, {"CRM_URL": "https://crm]example.com/"}, r"^environment variable CRM_URL: .*unbalanced"),
+    "unclosed [ in CRM_PROXY": ({}, {"CRM_PROXY": "http://px:Pw@[proxy:3128"},
+                                r"^environment variable CRM_PROXY: the proxy address has an unbalanced"),
+    "unclosed [ in the ticket pattern": ({}, {"READINESS_TICKET_URL": "https://[jira/browse/{}"},
+                                         r"^environment variable READINESS_TICKET_URL: cannot be read \(ValueError"),
+    "label longer than 63": ({}, {"CRM_URL": f"https://{'a' * 64}.example.com/"}, r"is not a usable internet name"),
+    "empty label": ({}, {"CRM_URL": "https://例え..jp/1crm"}, r"is not a usable internet name"),
+    "invalid IDNA (bidi)": ({}, {"CRM_URL": "https://\u0661\u0662a.example.com/"}, r"is not a usable internet name"),
+    "invisible character in the host": ({}, {"CRM_URL": "https://exa\u00admple.com/"},
+                                        r"is not a usable internet name \(it contains a control character"),
+    "invalid IDNA proxy host": ({}, {"CRM_PROXY": "http://例え..jp:3128"},
+                                r"^environment variable CRM_PROXY: the proxy's host name is not a usable"),
+    "140 KB CSV field": ({"t.csv": "email\n" + "a" * 140_000 + "@example.com\n"}, {"RIVA_TARGETS_FILE": "{t.csv}"},
+                         r"t\.csv:2: the line has 140012 characters"),
+    "140 KB quoted CSV field over lines": ({"t.csv": 'email\n"' + ("a" * 999 + "\n") * 140 + '"\n'},
+                                           {"RIVA_TARGETS_FILE": "{t.csv}"}, r"t\.csv: not readable as CSV \(field larger"),
+    "70 KB quoted address over lines": ({"t.csv": 'email\n"' + ("a" * 999 + "\n") * 70 + '@example.com"\n'},
+                                        {"RIVA_TARGETS_FILE": "{t.csv}"}, r"t\.csv:2: 'a{40}…' has 69942 characters"),
+    "deeply nested YAML (flow)": ({"w.yml": "waivers: " + "[" * 5000 + "]" * 5000}, {"READINESS_WAIVERS_FILE": "{w.yml}"},
+                                  r"w\.yml:1: nested more than 10 levels deep"),
+    "deeply nested YAML (block)": ({"w.yml": "waivers:\n" + "".join("  " * i + "-\n" for i in range(3000))},
+                                   {"READINESS_WAIVERS_FILE": "{w.yml}"}, r"w\.yml:11: nested more than 10 levels deep"),
+    "deeply nested JSON facts": ({"f.json": '{"schema": ' + "[" * 100_000 + "]" * 100_000 + "}"},
+                                 {"READINESS_SERVER_FACTS": "{f.json}"},
+                                 r"READINESS_SERVER_FACTS \(.*f\.json\): nested too deeply"),
+    "5,000-digit number in the facts": ({"f.json": '{"schema": "riva-readiness-server-facts/1", "ram_mb": ' + "9" * 5000 + "}"},
+                                        {"READINESS_SERVER_FACTS": "{f.json}"}, r"f\.json\): a number of 5000 characters"),
+    "NaN in the facts": ({"f.json": '{"schema": "riva-readiness-server-facts/1", "ram_mb": NaN}'},
+                         {"READINESS_SERVER_FACTS": "{f.json}"}, r"NaN is not a number JSON allows"),
+    "5,000-digit number in a setting": ({}, {"RIVA_THREADS": "9" * 5000},
+                                        r"^environment variable RIVA_THREADS='9{20}… \(5000 characters\)' — use a number"),
+    "5,000-digit float in a setting": ({}, {"CRM_TIMEOUT": "1" + "0" * 4999}, r"CRM_TIMEOUT=.*5000 characters"),
+    "a path too long for the system": ({}, {"RIVA_TARGETS_FILE": "t" * 5000}, r"RIVA_TARGETS_FILE: cannot be read"),
+    "an unknown home directory": ({}, {"RIVA_TARGETS_FILE": "~no-such-user-here/t.csv"},
+                                  r"RIVA_TARGETS_FILE: cannot be read \(RuntimeError"),
+}
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Reading settings must not send a request or open a connection."""
+    attempts = []
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: attempts.append(a) or pytest.fail("connect"))
+    monkeypatch.setattr(requests.Session, "send", lambda *a, **k: attempts.append(a) or pytest.fail("request"))
+    return attempts
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+def test_malformed_input_is_one_config_error_line_before_any_request(case, tmp_path, no_network):
+    files, overrides, expected = MALFORMED[case]
+    for name, content in files.items():
+        (tmp_path / name).write_text(content, encoding="utf-8")
+    env = {"CRM_URL": "https://crm.example.com/1crm", "CRM_USERNAME": "riva_svc", "CRM_PASSWORD": "Pw",
+           **{k: str(tmp_path / v[1:-1]) if v.startswith("{") else v for k, v in overrides.items()}}
+    with pytest.raises(ConfigError) as raised:
+        load_settings(env, env_file=None)
+    message = str(raised.value)
+    assert re.search(expected, message), message
+    assert "\n" not in message and len(message) < 400 and "Traceback" not in message
+    assert "'Pw'" not in message and ":Pw@" not in message  # the proxy's password is never shown
+    assert no_network == []
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +137,17 @@ def test_bad_input_stops_the_run_before_any_request(case, simulator, tmp_path):
         paths[name].write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
     env = {**simulator.env(), **{k: str(paths[v[1:-1]]) if v.startswith("{") else v for k, v in overrides.items()}}
     simulator.stats.reset()
+    previous = tmp_path / "reports" / "readiness.json"  # an earlier run's GO must not survive bad input
+    previous.parent.mkdir()
+    previous.write_text(json.dumps({"verdict": "GO", "reasons": [], "checks": []}), encoding="utf-8")
     run = run_suite(env, tmp_path / "reports", timeout=60, env_file=env.pop("READINESS_ENV_FILE", None))
     assert simulator.stats.requests == [] and simulator.stats.stray_requests == []
     assert run.exit_code == 4, run.output
     lines = [line for line in run.output.splitlines() if "riva-readiness:" in line]
     assert len(lines) == 1, run.output
     assert re.search(expected, lines[0]), lines[0]
-    assert "Traceback" not in run.output
-    assert run.report["verdict"] == "NO-GO"
+    assert "Traceback" not in run.output and "INTERNALERROR" not in run.output
+    assert run.report["verdict"] == "NO-GO" and run.report["reasons"][0].startswith("configuration: ")
 
 
 def test_a_targets_file_with_bom_and_non_ascii_names_is_accepted(tmp_path):
