@@ -20,6 +20,8 @@ from dotenv.parser import parse_stream
 
 from .errors import ConfigError, read_input_file
 from .server_facts import ServerFacts, read_server_facts
+from .ldap_targets import SETTINGS as LDAP_SETTINGS
+from .ldap_targets import DirectoryTargets, read_directory, source_from
 from .targets import Target, read_targets
 from .waivers import Waiver, read_waivers
 
@@ -34,6 +36,7 @@ SETTING_NAMES = (
     "CRM_PROXY",
     "CRM_TIMEOUT",
     "RIVA_TARGETS_FILE",
+    *LDAP_SETTINGS,
     "RIVA_DATATYPES",
     "RIVA_THREADS",
     "READINESS_MODE",
@@ -176,6 +179,7 @@ class Settings:
     browser: BrowserSettings = field(default_factory=BrowserSettings)
     load: LoadLimits = field(default_factory=LoadLimits)
     sizing: SizingRules = field(default_factory=SizingRules)
+    directory: DirectoryTargets | None = None  # the targets as read from RIVA_TARGETS_LDAP_URL, with its findings
 
     def probe_password(self, password_env: str) -> str:
         return self.probe_passwords[password_env]
@@ -319,8 +323,7 @@ class _Reader:
             secrets += _proxy_secrets(proxy, self.where("CRM_PROXY"))
         waivers_file = self.path("READINESS_WAIVERS_FILE")
         change_ticket = self.lookup("CHANGE_TICKET")
-        targets_file = self.path("RIVA_TARGETS_FILE")
-        targets = read_targets(targets_file, self.lookup) if targets_file else ()
+        targets_file, targets, directory = self.targets(secrets)
         probe_passwords = {t.password_env: self.lookup(t.password_env) for t in targets if t.password_env}
         secrets += probe_passwords.values()
         settings = Settings(
@@ -348,11 +351,25 @@ class _Reader:
             probe_passwords=probe_passwords,
             load=self.load_limits(),
             sizing=self.sizing_rules(),
+            directory=directory,
         )
         if settings.load_sessions > MAX_LOAD_SESSIONS:
             raise ConfigError(f"RIVA_THREADS x READINESS_LOAD_HEADROOM is {settings.load_sessions} concurrent sessions "
                               f"— the concurrency probe runs at most {MAX_LOAD_SESSIONS}; lower the headroom")
         return settings
+
+    def targets(self, secrets: list[str]) -> tuple[Path | None, tuple[Target, ...], DirectoryTargets | None]:
+        """The targets file; with RIVA_TARGETS_LDAP_URL the directory decides who the targets are, and the file's
+        rows only add their password_env (joined by address). The directory is read here, before any request."""
+        targets_file = self.path("RIVA_TARGETS_FILE")
+        targets = read_targets(targets_file, self.lookup) if targets_file else ()
+        source = source_from(self.lookup, self.where, self.path, timeout=self.number("CRM_TIMEOUT", 15.0, 1, 300, float),
+                             total=self.number("READINESS_TIME_LIMIT", 900.0, 1, 86400, float))
+        if source is None:
+            return targets_file, targets, None
+        secrets += [source.password] if source.password else []
+        directory = read_directory(source, targets)
+        return targets_file, directory.targets, directory
 
     def load_limits(self) -> LoadLimits:
         d = LoadLimits()
