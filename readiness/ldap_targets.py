@@ -161,14 +161,15 @@ def _values(attributes, name: str) -> list[str]:
 
 def mailbox_of(dn: str, attributes) -> Mailbox | Finding:
     """One user entry as Riva sees it: its primary SMTP address, or why it is no mailbox Riva can sync."""
-    classes = {c.casefold() for c in _values(attributes, "objectClass")}
+    names = _values(attributes, "objectClass")
+    classes = {c.casefold() for c in names}
     if "contact" in classes:
         return Finding(dn, f"{dn} is a contact, not a user account: Riva syncs the mailboxes of users — remove it "
                            "from the group or the filter")
     if "computer" in classes:
         return Finding(dn, f"{dn} is a computer account, not a mailbox — remove it from the group or the filter")
     if not classes & USER_CLASSES:
-        return Finding(dn, f"{dn} is not a user account (objectClass {', '.join(sorted(classes)) or 'none'}) — "
+        return Finding(dn, f"{dn} is not a user account (objectClass {', '.join(sorted(names, key=str.casefold)) or 'none'}) — "
                            "remove it from the group or the filter")
     control = _values(attributes, "userAccountControl")
     if control and control[0].lstrip("-").isdigit() and int(control[0]) & ACCOUNTDISABLE:
@@ -423,10 +424,10 @@ class _Reader:
         top = self.source.group
         attributes = self.base_entry(top, "RIVA_TARGETS_LDAP_GROUP", "the group Riva's sync policy uses",
                                      ("objectClass", "member"))
-        classes = {c.casefold() for c in _values(attributes, "objectClass")}
-        if not classes & GROUP_CLASSES:
+        classes = _values(attributes, "objectClass")
+        if not {c.casefold() for c in classes} & GROUP_CLASSES:
             raise self.fail("RIVA_TARGETS_LDAP_GROUP", f"{top} is not a group (objectClass "
-                            f"{', '.join(sorted(classes))})", "give the DN of the group Riva's sync policy uses")
+                            f"{', '.join(sorted(classes, key=str.casefold))})", "give the DN of the group Riva's sync policy uses")
         mailboxes: dict[str, Mailbox] = {}
         findings: list[Finding] = []
         queue = [(top, (_normal_dn(top),), attributes)]
