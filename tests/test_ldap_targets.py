@@ -339,3 +339,16 @@ def test_plain_ldap_needs_the_opt_in_and_starttls_is_used_otherwise(tmp_path):
                                 "password in clear: only on a trusted network)")
         s = settings(plain, RIVA_TARGETS_LDAP_PLAIN="yes", RIVA_TARGETS_LDAP_FILTER="(cn=Anna Berg)")
         assert [t.email for t in s.targets] == ["anna.berg@corp.example"]
+
+
+def test_the_simulators_directory_has_one_deliberate_mismatch_only_outside_the_healthy_preset():
+    from crm_simulator import Simulator
+
+    with Simulator("healthy") as healthy:
+        clean = healthy.ldif("dc=corp,dc=example")
+    with Simulator("target-secondary-email") as broken:
+        mismatch = broken.ldif("dc=corp,dc=example")
+    assert clean.count("proxyAddresses: SMTP:") == 2 and "proxyAddresses: smtp:" not in clean
+    assert "member: cn=Riva Sync Team,ou=groups,dc=corp,dc=example" in clean  # a nested group
+    assert [line for line in mismatch.splitlines() if line.startswith("proxyAddresses: smtp:")] == \
+        ["proxyAddresses: smtp:gina.green@example.com"]
