@@ -2,6 +2,7 @@
 
     python -m crm_simulator --preset healthy --port 8080 [--tls|--no-tls] [--host 127.0.0.1]
     python -m crm_simulator --list-presets
+    python -m crm_simulator --preset healthy --ldif dc=corp,dc=example > directory.ldif
 
 Prints the matching .env lines, then serves until Ctrl-C.
 """
@@ -40,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--list-faults", action="store_true", help="list the fault kinds and exit")
     parser.add_argument("--quiet", action="store_true", help="do not log requests")
     parser.add_argument("--list-presets", action="store_true", help="list the presets and exit")
+    parser.add_argument("--ldif", metavar="BASE_DN", help="print the preset's directory (one AD-style mailbox per "
+                        "target, in the group cn=Riva Sync,ou=groups,BASE_DN) as LDIF and exit")
     return parser
 
 
@@ -70,6 +73,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    if args.ldif:
+        try:
+            sys.stdout.write(sim.ldif(args.ldif))
+        finally:
+            sim.stop()
+        return 0
     # A polite kill (SIGTERM) ends like Ctrl-C: the server stops and its temporary CA file is removed.
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

@@ -17,6 +17,7 @@ from .app import create_app
 from .context import ServerContext
 from .faults import Fault, Faults
 from .auth import AuthState
+from . import directory
 from .capacity import Capacity
 from .presets import Preset, get_preset
 from .seed import CONNECTION_PASSWORD, CONNECTION_USER, KNOWN_PASSWORDS
@@ -301,11 +302,22 @@ class Simulator:
         path.write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
         return str(path)
 
+    def mailboxes(self) -> list[str]:
+        """The preset's target mailboxes, in order (the targets file's rows, the directory's entries)."""
+        self._require_running()
+        return list(self.preset.targets + tuple(self.store.faker_mailboxes[: self.preset.bulk_targets]))
+
+    def ldif(self, base_dn: str = "dc=example,dc=com") -> str:
+        """The mail system's directory for the preset's targets (crm_simulator/directory.py), to load under base_dn;
+        its group is directory.group_dn(base_dn)."""
+        self._require_running()
+        return directory.ldif(self.store, self.mailboxes(), base_dn)
+
     def _targets_file(self) -> dict[str, str]:
         """Writes the preset's targets file; probe users' passwords go in PROBE_<USER>_PASSWORD variables."""
         self._require_running()
         rows, passwords = [["email", "password_env"]], {}
-        for email in self.preset.targets + tuple(self.store.faker_mailboxes[: self.preset.bulk_targets]):
+        for email in self.mailboxes():
             variable = ""
             if email in self.preset.probe_users:
                 user_name = email.split("@")[0]

@@ -23,6 +23,8 @@ from dotenv.parser import parse_stream
 from .errors import ConfigError, read_input_file
 from .redaction import Redactor, proxy_credentials, url_without_password
 from .server_facts import ServerFacts, read_server_facts
+from .ldap_targets import SETTINGS as LDAP_SETTINGS
+from .ldap_targets import DirectoryTargets, read_directory, source_from
 from .targets import Target, read_targets
 from .waivers import Attestation, Waiver, read_exceptions
 
@@ -37,6 +39,7 @@ SETTING_NAMES = (
     "CRM_PROXY",
     "CRM_TIMEOUT",
     "RIVA_TARGETS_FILE",
+    *LDAP_SETTINGS,
     "RIVA_DATATYPES",
     "RIVA_THREADS",
     "READINESS_MODE",
@@ -200,6 +203,7 @@ class Settings:
     browser: BrowserSettings = field(default_factory=BrowserSettings)
     load: LoadLimits = field(default_factory=LoadLimits)
     sizing: SizingRules = field(default_factory=SizingRules)
+    directory: DirectoryTargets | None = None  # the targets as read from RIVA_TARGETS_LDAP_URL, with its findings
 
     def __repr__(self) -> str:
         # Reports record step arguments by repr: only what the connection sheet may show, never a secret.
@@ -369,8 +373,7 @@ class _Reader:
         waivers_file, exceptions = self.file("READINESS_WAIVERS_FILE", read_exceptions)
         waivers, attestations = exceptions or ((), ())
         change_ticket = self.lookup("CHANGE_TICKET")
-        targets_file, targets = self.file("RIVA_TARGETS_FILE", lambda path: read_targets(path, self.lookup))
-        targets = targets or ()
+        targets_file, targets, directory = self.targets(secrets)
         probe_passwords = {t.password_env: self.lookup(t.password_env) for t in targets if t.password_env}
         secrets += probe_passwords.values()
         self.secrets.add(*probe_passwords.values())
@@ -400,11 +403,28 @@ class _Reader:
             probe_passwords=probe_passwords,
             load=self.load_limits(),
             sizing=self.sizing_rules(),
+            directory=directory,
         )
         if settings.load_sessions > MAX_LOAD_SESSIONS:
             raise ConfigError(f"RIVA_THREADS x READINESS_LOAD_HEADROOM is {settings.load_sessions} concurrent sessions "
                               f"— the concurrency probe runs at most {MAX_LOAD_SESSIONS}; lower the headroom")
         return settings
+
+    def targets(self, secrets: list[str]) -> tuple[Path | None, tuple[Target, ...], DirectoryTargets | None]:
+        """The targets file; with RIVA_TARGETS_LDAP_URL the directory decides who the targets are, and the file's
+        rows only add their password_env (joined by address). The directory is read here, before any request."""
+        targets_file, targets = self.file("RIVA_TARGETS_FILE", lambda path: read_targets(path, self.lookup))
+        targets = targets or ()
+        source = source_from(self.lookup, self.where, self.path, timeout=self.number("CRM_TIMEOUT", 15.0, 1, 300, float),
+                             total=self.number("READINESS_TIME_LIMIT", 900.0, 1, 86400, float))
+        if source is None:
+            return targets_file, targets, None
+        if source.password:
+            secrets.append(source.password)
+            self.secrets.add(source.password)
+        with self.reading("RIVA_TARGETS_LDAP_URL"):
+            directory = read_directory(source, targets)
+        return targets_file, directory.targets, directory
 
     def load_limits(self) -> LoadLimits:
         d = LoadLimits()

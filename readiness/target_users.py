@@ -4,31 +4,91 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import probes, roles
 from .errors import CrmError
+from .ldap_targets import DirectoryTargets
 from .outcome import Outcome
 from .run import ReadinessRun
 from .targets import Target
 from .users import CrmUser
 
 
-def target_list(run: ReadinessRun) -> Outcome:
-    """R4.1: the file was validated when the settings were read; here: is there one at all?"""
+def target_list(run: ReadinessRun) -> list[Outcome]:
+    """R4.1: the file (or the directory) was validated when the settings were read; here: is there a list at all,
+    and what did the directory say about the entries that are not mailboxes Riva can sync?"""
     s = run.settings
-    if s.targets_file is None:
-        return Outcome.fail("no target list: set RIVA_TARGETS_FILE to a CSV of the mailboxes Riva will sync "
-                            "(column email; optional password_env for probe users)")
     probe_users = sum(t.is_probe_user for t in s.targets)
-    return Outcome.ok(f"{s.targets_file.name} lists {len(s.targets)} mailboxes, {probe_users} of them probe users")
+    if s.directory is not None:
+        return _directory_list(s.directory, s.targets, probe_users)
+    if s.targets_file is None:
+        return [Outcome.fail("no target list: set RIVA_TARGETS_FILE to a CSV of the mailboxes Riva will sync "
+                             "(column email; optional password_env for probe users), or RIVA_TARGETS_LDAP_URL to "
+                             "read them from the directory")]
+    return [Outcome.ok(f"{s.targets_file.name} lists {len(s.targets)} mailboxes, {probe_users} of them probe users")]
+
+
+def _directory_list(directory: DirectoryTargets, targets: tuple[Target, ...], probe_users: int) -> list[Outcome]:
+    evidence = {"source": directory.source, "groups": list(directory.groups), "entries_read": directory.entries}
+    if targets:
+        nested = f", {len(directory.groups) - 1} nested groups followed" if len(directory.groups) > 1 else ""
+        outcomes = [Outcome.ok(f"the directory's {directory.source} has {len(targets)} mailboxes{nested} "
+                               f"({directory.entries} entries read), {probe_users} of them probe users",
+                               evidence=evidence)]
+    else:
+        outcomes = [Outcome.fail(f"the directory's {directory.source} has no mailbox Riva can sync — check the group "
+                                 "or filter", evidence=evidence)]
+    for finding in directory.findings:
+        outcomes.append(Outcome(False, finding.message, subject=finding.subject, advisory=not finding.blocking,
+                                verifiable=finding.verifiable))
+    for target in targets:
+        outcomes += [Outcome.fail(f"{target.source_dn}: {note}", subject=target.email, advisory=True)
+                     for note in target.directory_notes]
+    return outcomes
 
 
 def matches(run: ReadinessRun) -> list[Outcome]:
-    """R4.2: every mailbox against one listing of the CRM users."""
+    """R4.2: every mailbox against one listing of the CRM users; a mailbox from the directory also names its entry,
+    and a mismatch says which of its addresses the CRM holds where."""
     if not run.settings.targets:
         return [Outcome.not_verifiable("no target list (see R4.1): set RIVA_TARGETS_FILE and run again")]
-    return [run.directory.match(t.email).outcome for t in run.settings.targets]
+    outcomes = [run.directory.match(t.email).outcome for t in run.settings.targets]
+    if any(t.source_dn for t in run.settings.targets):
+        index = _by_address(run.directory.users)
+        outcomes = [_with_directory_facts(run, t, o, index) if t.source_dn else o
+                    for t, o in zip(run.settings.targets, outcomes)]
+    return outcomes
+
+
+def _by_address(users: list[CrmUser]) -> dict[tuple[str, str], list[CrmUser]]:
+    """(field, normalised address) -> the CRM users holding it there."""
+    index: dict[tuple[str, str], list[CrmUser]] = {}
+    for user in users:
+        for name in ("email1", "email2"):
+            if getattr(user, name):
+                index.setdefault((name, getattr(user, name).strip().casefold()), []).append(user)
+    return index
+
+
+def _with_directory_facts(run: ReadinessRun, target: Target, outcome: Outcome,
+                          index: dict[tuple[str, str], list[CrmUser]]) -> Outcome:
+    """The R4.2 message, with the mailbox's primary SMTP address, its directory entry and (on a mismatch) the
+    CRM user holding one of its addresses in the wrong place."""
+    address, message = target.email, outcome.message
+    if not outcome.passed and not index.get(("email1", address.casefold())):  # no CRM user has it as primary
+        holders = index.get(("email2", address.casefold()), [])
+        if holders:
+            message = "; ".join(f"the CRM user {u.label} has {u.email1 or 'no address'} as primary and {address} only "
+                                f"as e-mail 2" for u in holders) + f" — make {address} its primary e-mail"
+        elif user := next((u for secondary in target.secondary_addresses
+                           for u in index.get(("email1", secondary.casefold()), [])), None):
+            message = (f"no CRM user has it as primary e-mail; the CRM user {user.label} has {user.email1} as primary, "
+                       "which is only a secondary smtp: address of this mailbox — Riva uses the primary SMTP address: "
+                       f"make {address} the CRM user's primary e-mail (or {user.email1} the mailbox's primary SMTP "
+                       "address)")
+    evidence = {**outcome.evidence, "source_dn": target.source_dn, "secondary_addresses": list(target.secondary_addresses)}
+    return replace(outcome, message=f"primary SMTP {address} ({target.source_dn}): {message}", evidence=evidence)
 
 
 def target_facts(run: ReadinessRun) -> dict[str, dict[str, str]]:

@@ -1,4 +1,5 @@
-"""The targets file: the mailboxes Riva will sync, one CSV row each.
+"""The targets file: the mailboxes Riva will sync, one CSV row each (or the probe users' rows, joined to the
+directory's mailboxes by address, when RIVA_TARGETS_LDAP_URL is set: see ldap_targets.py).
 
 Header row required; column `email` required; optional column `password_env` names the
 environment variable holding that user's password (passwords never live in the CSV).
@@ -27,6 +28,11 @@ class Target:
     email: str
     line: int
     password_env: str | None = None
+    # From the directory (RIVA_TARGETS_LDAP_*): the entry the mailbox came from, its other smtp: addresses
+    # and what the directory itself says about the address (e.g. mail differs from the primary SMTP address).
+    source_dn: str | None = None
+    secondary_addresses: tuple[str, ...] = ()
+    directory_notes: tuple[str, ...] = ()
 
     @property
     def is_probe_user(self) -> bool:

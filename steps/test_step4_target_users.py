@@ -7,7 +7,7 @@ from readiness import target_users
 scenarios("step4_target_users.feature")
 
 
-@when("the target list is read", target_fixture="outcome")
+@when("the target list is read", target_fixture="outcomes")
 def read_target_list(readiness_run):
     return target_users.target_list(readiness_run)
 
@@ -48,6 +48,7 @@ def probes_owned(check, probes):
     check.expect_all(target_users.ownership(probes))
 
 
+@then("it names at least one mailbox, each a valid address listed once")
 @then("every address matches exactly one active user, neither portal-only nor Info Only, nor a group user where the server shows groups")
 @then("every target user may access, read, create, edit, delete, import and export every synced datatype")
 def every_target_passes(check, outcomes):
