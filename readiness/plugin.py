@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import allure
 import pytest
 
-from . import __version__, allure_files, interrupts
+from . import __version__, allure_files, interrupts, summary_page
 from .catalogue import REQUIREMENTS, STEPS, Requirement
 from .config import Settings, load_settings
 from .connection_info import ConnectionSheet
@@ -349,6 +349,7 @@ class VerdictKeeper:
         write_json(state.reports_dir / "readiness.json", state.document)
         sheet = _write_connection_sheet(state, findings)
         _write_target_table(state, findings)
+        summary_page.write(state.reports_dir, state.document, state.redactor)  # readiness-summary.html
         _verdict_to_junit(session.config, state.document)
         _verdict_to_allure(session.config, state, sheet)
         # An interrupted run keeps pytest's own code (2); otherwise 0 means GO and nothing else does.
@@ -364,7 +365,8 @@ class VerdictKeeper:
             verdict_line = line.startswith("VERDICT")
             terminalreporter.write_line(line, bold=verdict_line, green=verdict_line and go, red=verdict_line and not go)
         reports = self.state.reports_dir
-        terminalreporter.write_line(f"Evidence: {reports / 'readiness.json'}, {reports / 'connection-sheet.md'}")
+        terminalreporter.write_line(f"Evidence: {reports / summary_page.NAME}, {reports / 'readiness.json'}, "
+                                    f"{reports / 'connection-sheet.md'}")
 
 
 def _write_target_table(state: RunState, findings: list[Finding]) -> None:
