@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import time
@@ -215,3 +216,33 @@ def test_the_verdict_is_visible_without_scrolling_and_the_page_loads_nothing(hos
     assert printed["bottom"] < 1123 and printed["background"] == "rgb(255, 255, 255)"  # the verdict on page one
     assert printed["verdict"] == "rgb(253, 236, 234)"  # a light tint, no dark background on paper
     assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+# -- made by the run itself ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_run_writes_the_summary_page_with_its_charts_and_targets_and_names_it(suite):
+    facts = Path(__file__).parent / "data" / "server-facts" / "does-not-fit.json"
+    run = suite("healthy", READINESS_SERVER_FACTS=str(facts), CHANGE_TICKET="CHG-<b>42</b>")
+    assert run.exit_code == 1 and run.report["reasons"] == ["R2.3 failed (memory)"]
+    page = run.reports_dir / "readiness-summary.html"
+    assert f"Evidence: {page}, " in " ".join(run.output.split())
+    html = page.read_text(encoding="utf-8")
+    assert '<section class="verdict tone-bad" id="verdict"' in html and "CHG-&lt;b&gt;42&lt;/b&gt;" in html
+    charts = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)" alt="([^"]+)"', html)
+    assert [unescape(alt) for _, alt in charts] == [title for _, title in summary_page.CHARTS]
+    assert all(base64.b64decode(data).startswith(PNG) for data, _ in charts)
+    assert (run.reports_dir / "sizing-memory.png").is_file()
+    text = text_of(html)
+    assert "Fix: under full load the server swaps and requests time out; lower MaxRequestWorkers to 70 or add memory" \
+        in text
+    assert "alice.archer@example.com alice.archer (Alice Archer) active Sales passed passed passed passed" in text
+    assert run.simulator.password not in html
+    attachments = [a["name"] for p in (run.reports_dir / "allure-results").glob("*-result.json")
+                   for step in [json.loads(p.read_text(encoding="utf-8"))] for a in _attachments(step)]
+    assert "Memory: workers against RAM" in attachments and "Latency over time" in attachments
+
+
+def _attachments(node: dict) -> list[dict]:
+    return node.get("attachments", []) + [a for step in node.get("steps", []) for a in _attachments(step)]
