@@ -114,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--preset", default="healthy",
                       help="the simulated server state (python -m crm_simulator --list-presets)")
     demo.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest (after --)")
+    init = commands.add_parser("init", help="write a first .env by asking for each setting, then check the connection")
+    init.add_argument("--force", action="store_true", help="replace an existing .env")
     sweep = commands.add_parser("sweep", help="remove probe records left behind by interrupted runs")
     sweep.add_argument("--dry-run", action="store_true", help="only list what would be removed")
     html = commands.add_parser("report", help="make reports/readiness-report.html, one file for the change ticket, "
@@ -132,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_sweep(args.dry_run)
     if args.command == "report":
         return make_report(args.reports_dir, args.alluredir)
+    if args.command == "init":
+        from .init_env import init as first_env
+
+        return first_env(Path(".env"), force=args.force)
     if args.command == "demo":
         extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
         try:

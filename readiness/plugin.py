@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,7 +21,7 @@ from urllib.parse import urlsplit
 import allure
 import pytest
 
-from . import __version__, allure_files, interrupts, rest_api
+from . import __version__, allure_files, interrupts, rest_api, summary_page
 from .catalogue import REQUIREMENTS, STEPS, Requirement
 from .config import Settings, load_settings
 from .connection_info import ConnectionSheet
@@ -408,6 +409,10 @@ class VerdictKeeper:
         write_json(state.reports_dir / "readiness.json", state.document)
         sheet = _write_connection_sheet(state, findings)
         _write_target_table(state, findings)
+        try:
+            summary_page.write(state.reports_dir, state.document, state.redactor)  # readiness-summary.html
+        except Exception as exc:  # noqa: BLE001 - the page must never cost the verdict its other outputs
+            sys.stderr.write(state.redactor.text(f"riva-readiness: the summary page could not be written ({exc})\n"))
         _verdict_to_junit(session.config, state.document)
         _verdict_to_allure(session.config, state, sheet)
         # An interrupted run keeps pytest's own code (2); otherwise 0 GO, 1 NO-GO, 101 INCOMPLETE.
@@ -425,7 +430,8 @@ class VerdictKeeper:
                                         yellow=verdict_line and word == INCOMPLETE,
                                         red=verdict_line and word not in (GO, INCOMPLETE))
         reports = self.state.reports_dir
-        terminalreporter.write_line(f"Evidence: {reports / 'readiness.json'}, {reports / 'connection-sheet.md'}")
+        terminalreporter.write_line(f"Evidence: {reports / summary_page.NAME}, {reports / 'readiness.json'}, "
+                                    f"{reports / 'connection-sheet.md'}")
 
 
 def _write_target_table(state: RunState, findings: list[Finding]) -> None:

@@ -8,6 +8,7 @@ margin. Each rule is its own finding (subject), so a change ticket can cite exac
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from .config import Settings, SizingRules
 from .outcome import Outcome
@@ -64,6 +65,42 @@ def _unknown(subject: str, facts: ServerFacts, *names: str, advisory: bool = Fal
                                   advisory=advisory)
 
 
+@dataclass(frozen=True)
+class MemoryBudget:
+    """The memory rule's arithmetic, shared by its judgement and its chart."""
+
+    setting: str  # the worker ceiling: MaxRequestWorkers or pm.max_children
+    workers: int
+    worker_mb: float  # the average worker's size, without the margin
+    margin_percent: int
+    ram_mb: int
+    reserve_mb: int
+
+    @property
+    def per_worker_mb(self) -> float:
+        return self.worker_mb * (1 + self.margin_percent / 100)
+
+    @property
+    def needed_mb(self) -> float:
+        return self.workers * self.per_worker_mb
+
+    @property
+    def free_mb(self) -> int:
+        return self.ram_mb - self.reserve_mb
+
+    @property
+    def fits(self) -> bool:
+        return self.needed_mb <= self.free_mb
+
+
+def memory_budget(facts: ServerFacts, rules: SizingRules) -> MemoryBudget | None:
+    """None when a fact the rule needs is unknown."""
+    name, workers = _php_ceiling(facts)
+    if None in (workers, facts.worker_rss_avg_mb, facts.ram_mb):
+        return None
+    return MemoryBudget(name, workers, facts.worker_rss_avg_mb, rules.margin_percent, facts.ram_mb, rules.reserve_mb)
+
+
 def memory(facts: ServerFacts, rules: SizingRules) -> Outcome:
     """Every worker at its average size, plus the margin, fits in RAM minus the reserve."""
     name, workers = _php_ceiling(facts)
@@ -71,14 +108,13 @@ def memory(facts: ServerFacts, rules: SizingRules) -> Outcome:
     unknown = _unknown(MEMORY, facts, field, "worker_rss_avg_mb")
     if unknown:
         return unknown
-    per_worker = facts.worker_rss_avg_mb * (1 + rules.margin_percent / 100)
-    needed = workers * per_worker
-    free = facts.ram_mb - rules.reserve_mb
+    budget = memory_budget(facts, rules)
+    per_worker, needed, free = budget.per_worker_mb, budget.needed_mb, budget.free_mb
     sum_up = (f"{workers} workers ({name}) x {facts.worker_rss_avg_mb:g} MB (average of {facts.worker_count or '?'} "
               f"{facts.worker_process or 'worker'} processes) + {rules.margin_percent}% margin = {needed:.0f} MB; "
               f"RAM {facts.ram_mb} MB - {rules.reserve_mb} MB reserved for the system and database "
               f"(READINESS_MEMORY_RESERVE_MB) = {free} MB")
-    if needed > free:
+    if not budget.fits:
         fitting = max(math.floor(free / per_worker), 0) if free > 0 else 0
         return Outcome.fail(f"the workers do not fit in memory: {sum_up} — under full load the server swaps and "
                             f"requests time out; lower {name} to {fitting} or add memory", subject=MEMORY)

@@ -6,7 +6,7 @@ import allure
 import pytest
 from pytest_bdd import given, scenarios, then, when
 
-from readiness import load, load_report, server_info, sizing
+from readiness import load, load_report, server_info, sizing, sizing_report
 
 scenarios("step2_server.feature")
 
@@ -48,7 +48,11 @@ def server_facts(settings, check):
 
 
 @when("the facts are checked against the sizing rules", target_fixture="outcomes")
-def check_sizing(settings, facts):
+def check_sizing(settings, facts, reports_dir):
+    budget = sizing.memory_budget(facts, settings.sizing)
+    if budget:
+        chart = sizing_report.draw_memory(budget, reports_dir / sizing_report.CHART)
+        allure.attach.file(chart, name="Memory: workers against RAM", attachment_type=allure.attachment_type.PNG)
     return sizing.judge(settings)
 
 

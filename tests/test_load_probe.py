@@ -162,3 +162,25 @@ def test_a_refused_sign_in_stops_the_probe_at_once(healthy):
     assert "stopped by the failed first sign-in: 1 of 1 requests failed" in outcome.message
     assert "the first sign-in failed, so no load was sent (see R1.1 to R1.5)" in outcome.message
     assert "too few" not in outcome.message and "worker ceiling" not in outcome.message
+
+
+def test_the_chart_says_what_r22_concluded_and_draws_both_limits(tmp_path, monkeypatch):
+    passed = made_up([80] * 10, [140] * 50)
+    assert load_report.conclusion(passed, True) == ("R2.2 passed: p95 under load 140 ms (limit 2000 ms), 1.4× idle "
+                                                    "(limit 3×)")
+    slow = made_up([80] * 10, [400] * 50, {5: "HTTP 503"})
+    assert load_report.conclusion(slow, False) == ("R2.2 failed: p95 under load 400 ms (limit 2000 ms), 4.0× idle "
+                                                   "(limit 3×); 1 requests failed")
+    figure_texts = []
+    original = load_report.Figure.savefig
+
+    def keep_texts(figure, *args, **kwargs):
+        axes = figure.axes[0]
+        figure_texts.extend([axes.get_title(loc="left"), *(t.get_text() for t in axes.get_legend().get_texts())])
+        return original(figure, *args, **kwargs)
+
+    monkeypatch.setattr(load_report.Figure, "savefig", keep_texts)
+    load_report.draw(slow, tmp_path / "slow.png")
+    assert figure_texts[0].startswith("R2.2 failed: p95 under load 400 ms")
+    assert "p95 limit 2000 ms (READINESS_LOAD_P95_MS)" in figure_texts
+    assert "p95 limit 3× idle = 300 ms (READINESS_LOAD_P95_RATIO)" in figure_texts

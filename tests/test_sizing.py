@@ -155,3 +155,20 @@ def test_probe_and_sizing_numbers_are_checked(name, value, message):
 def test_more_concurrent_sessions_than_the_probe_runs_is_refused():
     with pytest.raises(ConfigError, match=r"RIVA_THREADS x READINESS_LOAD_HEADROOM is 300 concurrent sessions"):
         load_settings({**BASE, "RIVA_THREADS": "100", "READINESS_LOAD_HEADROOM": "3"})
+
+
+def test_the_memory_chart_shows_the_workers_against_ram_minus_reserve_and_says_the_verdict(tmp_path):
+    from readiness import sizing_report
+
+    settings = settings_for("does-not-fit.json")
+    budget = sizing.memory_budget(settings.sizing.facts, settings.sizing)
+    assert (budget.workers, budget.worker_mb, budget.needed_mb, budget.free_mb, budget.fits) == (150, 72.5, 13050, 6144,
+                                                                                              False)
+    assert sizing_report.title(budget) == ("R2.3 memory failed: 150 workers (MaxRequestWorkers) need 13,050 MB but have "
+                                           "only 6,144 MB (RAM - reserve)")
+    fits = load_settings({**BASE, "READINESS_SERVER_FACTS": str(FACTS / "fits.json")})
+    assert sizing_report.title(sizing.memory_budget(fits.sizing.facts, fits.sizing)).startswith("R2.3 memory passed:")
+    chart = sizing_report.draw_memory(budget, tmp_path / sizing_report.CHART)
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 5_000
+    unknown = replace(settings.sizing.facts, worker_rss_avg_mb=None)
+    assert sizing.memory_budget(unknown, settings.sizing) is None  # no chart of an unknown
