@@ -297,39 +297,29 @@ USER_MODEL = Model(
     person=True,
 )
 
-# [assumed] ACLRole as a REST model (1crm-api.md §4/§5)
-ACLROLE_MODEL = Model(
-    name="ACLRole",
-    module="ACLRoles",
-    fields=(
-        _f("id", "id", "ID", editable=False),
-        _f("name", "name", "Name", required=True),
-        _f("description", "text", "Description"),
-        _f("deleted", "bool", "Deleted", editable=False),
-        _f("date_entered", "datetime", "Date Created", editable=False),
-        _f("date_modified", "datetime", "Date Modified", editable=False),
-    ),
-    list_fields=("id", "name"),
-    filters=(),
-    default_order="name",
-)
+def _named_model(name: str, module: str) -> Model:
+    """A model that is just a name (roles, teams): no owner, no person fields."""
+    return Model(
+        name=name,
+        module=module,
+        fields=(
+            _f("id", "id", "ID", editable=False),
+            _f("name", "name", "Name", required=True),
+            _f("description", "text", "Description"),
+            _f("deleted", "bool", "Deleted", editable=False),
+            _f("date_entered", "datetime", "Date Created", editable=False),
+            _f("date_modified", "datetime", "Date Modified", editable=False),
+        ),
+        list_fields=("id", "name"),
+        filters=(),
+        default_order="name",
+    )
 
+
+# [assumed] ACLRole as a REST model (1crm-api.md §4/§5)
+ACLROLE_MODEL = _named_model("ACLRole", "ACLRoles")
 # [source] teams are SecurityGroup records (links aclroles, users); REST exposure [assumed] (1crm-api.md §7)
-SECURITYGROUP_MODEL = Model(
-    name="SecurityGroup",
-    module="SecurityGroups",
-    fields=(
-        _f("id", "id", "ID", editable=False),
-        _f("name", "name", "Name", required=True),
-        _f("description", "text", "Description"),
-        _f("deleted", "bool", "Deleted", editable=False),
-        _f("date_entered", "datetime", "Date Created", editable=False),
-        _f("date_modified", "datetime", "Date Modified", editable=False),
-    ),
-    list_fields=("id", "name"),
-    filters=(),
-    default_order="name",
-)
+SECURITYGROUP_MODEL = _named_model("SecurityGroup", "SecurityGroups")
 
 # The default field sets of the related lists, per (model, link): [assumed] like a list's, the name fields
 # only; above all, a role's actions without fields[] carry no category, acltype or aclaccess.
