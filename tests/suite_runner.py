@@ -14,6 +14,11 @@ from pathlib import Path
 from readiness.__main__ import PROJECT_ROOT, demo_environment  # noqa: F401 (re-exported for tests)
 
 
+# R2.2's latency judgement must not flip a test that is not about it on a busy machine (errors still fail R2.2);
+# a test of R2.2's limits sets its own.
+RELAXED_LOAD_LIMITS = {"READINESS_LOAD_P95_MS": "60000", "READINESS_LOAD_P95_RATIO": "100"}
+
+
 @dataclass
 class SuiteRun:
     exit_code: int

@@ -111,6 +111,7 @@ def test_malformed_input_is_one_config_error_line_before_any_request(case, tmp_p
     for name, content in files.items():
         (tmp_path / name).write_text(content, encoding="utf-8")
     env = {"CRM_URL": "https://crm.example.com/1crm", "CRM_USERNAME": "riva_svc", "CRM_PASSWORD": "Pw",
+           "READINESS_ENV_FILE": "none",  # never the developer's .env
            **{k: str(tmp_path / v[1:-1]) if v.startswith("{") else v for k, v in overrides.items()}}
     with pytest.raises(ConfigError) as raised:
         load_settings(env, env_file=None)

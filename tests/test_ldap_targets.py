@@ -325,8 +325,8 @@ def test_incomplete_settings_are_refused_without_a_connection(overrides, expecte
            "RIVA_TARGETS_LDAP_PASSWORD": "x", "RIVA_TARGETS_LDAP_BASE_DN": "DC=corp,DC=example",
            "RIVA_TARGETS_LDAP_GROUP": "CN=Riva,DC=corp,DC=example", **overrides}
     with pytest.raises(ConfigError, match=expected.replace("[", r"\[").replace("(", r"\(")):
-        load_settings({"CRM_URL": "https://crm.example.com", **{k: v for k, v in env.items() if v is not None}},
-                      env_file=None)
+        load_settings({"CRM_URL": "https://crm.example.com", "READINESS_ENV_FILE": "none",
+                       **{k: v for k, v in env.items() if v is not None}}, env_file=None)
 
 
 def test_plain_ldap_needs_the_opt_in_and_starttls_is_used_otherwise(tmp_path):

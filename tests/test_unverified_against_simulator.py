@@ -13,10 +13,12 @@ from readiness.config import load_settings
 from readiness.outcome import Outcome
 from readiness.run import ReadinessRun
 from readiness.verdict import decide, findings_from_outcomes
+from suite_runner import RELAXED_LOAD_LIMITS
 
 
 def run_for(simulator: Simulator, **overrides) -> ReadinessRun:
-    env = {**simulator.env(), "READINESS_ENV_FILE": "none", "READINESS_LOAD_SECONDS": "1", **overrides}
+    env = {**simulator.env(), "READINESS_ENV_FILE": "none", "READINESS_LOAD_SECONDS": "1", **RELAXED_LOAD_LIMITS,
+           **overrides}
     return ReadinessRun(load_settings({k: v for k, v in env.items() if v is not None}))
 
 
