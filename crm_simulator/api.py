@@ -230,11 +230,8 @@ def data_list(model_name: str):
     if model is FOLDER_MODEL:
         return folders(user)
     if request.method == "POST":
-        owner = check_acl(user, model, "edit")
-        data = data_body()
-        if owner is not None and data.get("assigned_user_id") not in (None, "", owner):
-            deny(model.module, "edit")  # owner-only rights cannot create for someone else
-        return jsonify({"id": store.create(model, data, user["id"])})
+        check_acl(user, model, "edit")
+        return jsonify({"id": store.create(model, data_body(), user["id"])})
     if model is USER_MODEL and user["user_name"] == CONNECTION_USER and not preset.connection_user_lists_users:
         deny(model.module, "list")  # the preset's connection user lacks the right to list users
     owner = check_acl(user, model, "list")

@@ -80,7 +80,7 @@ _COMMON = (
     _f("deleted", "bool", "Deleted", editable=False),
     _f("date_entered", "datetime", "Date Created", editable=False),
     _f("date_modified", "datetime", "Date Modified", editable=False),
-    _f("assigned_user_id", "id", "Assigned User Id"),
+    _f("assigned_user_id", "id", "Assigned User Id", editable=False),  # the server assigns it (1crm-api.md §5)
     _f("assigned_user", "relate", "Assigned To", editable=False, stored=False),
     _f("created_by", "id", "Created By Id", editable=False),
     _f("created_by_user", "relate", "Created By", editable=False, stored=False),

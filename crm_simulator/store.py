@@ -249,9 +249,6 @@ class Store:
                 clean[name] = str(value)
             else:
                 raise StoreError(400, f"Invalid value for field {name}")
-        assigned = clean.get("assigned_user_id")
-        if assigned is not None and self.user(assigned) is None:
-            raise StoreError(400, f"Unknown assigned_user_id {assigned}")  # [assumed]
         for name, value in clean.items():
             if value:
                 self._check_value(model.field(name), value)
