@@ -31,7 +31,7 @@ from .errors import (
     ServerError,
     UnexpectedReply,
 )
-from .http import CrmSession
+from .http import CrmSession, json_or_none
 from .redaction import Redactor
 
 PAGE_SIZE = 200  # the API's maximum per call
@@ -372,9 +372,4 @@ def _basic_message(response: requests.Response) -> str:
 
 
 def _json_or_none(response: requests.Response):
-    if "json" not in response.headers.get("Content-Type", "") and not response.content.lstrip().startswith((b"{", b"[")):
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return None
+    return json_or_none(response.content, response.headers.get("Content-Type", ""))

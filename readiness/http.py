@@ -150,26 +150,18 @@ class ExchangeLog:
             for header in (raw.getlist("Set-Cookie") if hasattr(raw, "getlist") else []):
                 learn(*_cookie_values(header.split(";", 1)[0]))
             learn(reply.headers.get("x-onecrm-csrf-token"))
-        if "json" in response.headers.get("Content-Type", ""):
-            try:
-                body = response.json()
-            except (ValueError, RecursionError):
-                return
-            learn(*_token_values(body))
+        learn(*_token_values(json_or_none(response.content, response.headers.get("Content-Type", ""))))
 
     def _body(self, body, content_type: str):
         if body is None:
             return None
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
-        if "json" in content_type:
-            try:
-                redacted = self.redactor.mapping(requests.models.complexjson.loads(text))
-            except ValueError:
-                pass
-            else:  # redacted first, then cut: an excerpt never shows what the whole would have masked
-                if len(text) <= _EVIDENCE_CHARS:
-                    return redacted
-                return f"{json.dumps(redacted)[:_BODY_EXCERPT]} ... (an excerpt: {len(text)} characters in all)"
+        data = json_or_none(text, content_type)
+        if data is not None:  # redacted first, then cut: an excerpt never shows what the whole would have masked
+            redacted = self.redactor.mapping(data)
+            if len(text) <= _EVIDENCE_CHARS:
+                return redacted
+            return f"{json.dumps(redacted)[:_BODY_EXCERPT]} ... (an excerpt: {len(text)} characters in all)"
         if "x-www-form-urlencoded" in content_type:
             from urllib.parse import parse_qsl
 
@@ -181,6 +173,20 @@ class ExchangeLog:
 # and "password_expires" and the like are facts, not secrets.
 _TOKEN_KEY = re.compile(r"token|secret|csrf|^sid$|session_?id|cookie|authorization|api_?key", re.IGNORECASE)
 _TOKEN_FACT = re.compile(r"(type|expires?|expires_in|_at|_in|_name|_url)$", re.IGNORECASE)  # token_type: Bearer
+
+
+def json_or_none(content: bytes | str | None, content_type: str = ""):
+    """The JSON a reply carries, or None. Read by its content type or, whatever the type says, by its first
+    character: a server that labels JSON as text/html still hands its tokens over (and they must be masked)."""
+    if not content:
+        return None
+    text = content.decode("utf-8", "replace") if isinstance(content, bytes) else content
+    if "json" not in content_type.lower() and not text.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: a hostile reply nested beyond the parser's depth
+        return None
 
 
 def _cookie_values(header: str) -> list[str]:

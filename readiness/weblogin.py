@@ -8,13 +8,12 @@ login post, is a finding, and nothing is sent there.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from .http import CrmSession
+from .http import CrmSession, json_or_none
 
 LOGIN_PAGES = ("login.php", "index.php?module=Users&action=Login")  # the second for older servers
 HOME_PAGE = "index.php?module=Home&action=index"
@@ -182,7 +181,7 @@ def sign_in(session: CrmSession, base: str, username: str, password: str, *, sig
         target = urljoin(response.url, response.headers["Location"])
         return SignIn(False, "", problem=f"json.php?action=login redirected (HTTP {response.status_code}) to {target}: "
                                          "credentials are not sent there")
-    reply = _json_or_none(response.text)
+    reply = json_or_none(response.text)
     if not isinstance(reply, dict):
         refusal = parse_page(response.url, response.status_code, response.text).errors
         if refusal:  # an older server renders its login page with the refusal
@@ -210,13 +209,6 @@ def reached_home(page: Page, base: str, session: CrmSession) -> bool:
     has_session = any("csrf" not in name.lower() for name in session.cookies.keys())
     return (page.status == 200 and same_origin(page.url, base) and is_home(page.url) and not page.has_login_form
             and has_session)
-
-
-def _json_or_none(text: str):
-    try:
-        return json.loads(text) if text.strip() else None
-    except ValueError:
-        return None
 
 
 def _excerpt(text: str, password: str) -> str:

@@ -112,8 +112,10 @@ class _EchoingServer(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.dumps({"access_token": ISSUED["access"], "refresh_token": ISSUED["refresh"],
                            "session": {"csrf_token": ISSUED["csrf"]}}).encode()
+        if "nested" in self.path:  # deeper than any JSON parser goes
+            body = b"[" * 100_000 + b"]" * 100_000
         self.send_response(200)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", "text/html" if "mislabelled" in self.path else "application/json")
         self.send_header("Set-Cookie", f"sid={ISSUED['cookie']}; Path=/")
         self.send_header("Set-Cookie", f"other={ISSUED['foreign']}; Domain=elsewhere.example")  # the jar refuses it
         self.send_header("Content-Length", str(len(body)))
@@ -140,13 +142,20 @@ def echoing_server():
     server.server_close()
 
 
-def test_tokens_cookies_and_basic_credentials_seen_on_the_wire_are_masked_in_the_evidence(echoing_server):
-    redactor = Redactor("Zq")  # a configured 2-character password
+def _session(redactor: Redactor) -> tuple[CrmSession, ExchangeLog]:
     log = ExchangeLog(redactor)
     session = CrmSession(timeout=5, verify=True, proxy=None, read_only=False, log=log)
     for adapter in session.adapters.values():
         adapter.max_retries = adapter.max_retries.new(total=0)  # the 500 is the evidence, not a fault to retry
-    session.post(f"{echoing_server}/api.php/auth/user/access_token", data={"password": "Zq"})
+    return session, log
+
+
+@pytest.mark.parametrize("token_path", ["access_token", "access_token?mislabelled"])
+def test_tokens_cookies_and_basic_credentials_seen_on_the_wire_are_masked_in_the_evidence(echoing_server, token_path):
+    """Also when the token reply calls itself text/html: JSON is known by its first character too."""
+    redactor = Redactor("Zq")  # a configured 2-character password
+    session, log = _session(redactor)
+    session.post(f"{echoing_server}/api.php/auth/user/{token_path}", data={"password": "Zq"})
     session.get(f"{echoing_server}/api.php/me", auth=("riva_svc", "Zq"),
                 headers={"x-onecrm-csrf-token": "csrf-header-only-55"})
     session.get(f"{echoing_server}/api.php/me", headers={"Authorization": f"Bearer {ISSUED['access']}"})
@@ -156,3 +165,9 @@ def test_tokens_cookies_and_basic_credentials_seen_on_the_wire_are_masked_in_the
                base64.b64encode(b"riva_svc:Zq").decode(), "riva_svc:Zq", "csrf-header-only-55"]
     assert [n for n in needles if n in evidence] == []
     assert not redactor.reveals(evidence)
+
+
+def test_a_reply_nested_beyond_the_parser_is_evidence_not_a_crash(echoing_server):
+    session, log = _session(Redactor("Zq"))
+    session.post(f"{echoing_server}/api.php/auth/user/access_token?nested", data={"password": "Zq"})
+    assert log.since(0)[0].as_dict()["response_body"].startswith("[[[")  # shown as text, cut short
