@@ -70,6 +70,10 @@ class Prober:
             step = "modify"
             self.api.update(model, record_id, {"description": marker.modified_description})
             updated = self._confirmed(marker, record_id, self.api.read(model, record_id), after_modify=True)
+            if str(updated.get("description") or "") != marker.modified_description:
+                raise _Finding(f"{self.who}: the modify of the {model} record {record_id} was answered, but reading "
+                               f"it back shows no change (description {updated.get('description')!r}); the "
+                               "cleanup removes the record")  # still marked, so still the run's to delete
             step = "delete"
             self.api.delete(model, record_id)
             if not is_gone(self.api, model, record_id):

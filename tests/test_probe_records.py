@@ -232,6 +232,19 @@ def test_a_record_that_loses_its_mark_on_modify_is_not_deleted():
     assert ledger.undo() == [] and len(api.records) == 1  # not the probe's any more: left alone
 
 
+def test_a_modify_that_changes_nothing_fails_the_probe_and_the_cleanup_removes_the_record():
+    class Ignoring(FakeCrm):
+        def update(self, model, record_id, data):  # answered, but nothing written
+            self.calls.append(("update", model, record_id))
+
+    api = Ignoring(crm().meta)
+    probe, ledger = prober(api)
+    result = probe.probe("Meeting")
+    assert "was answered, but reading it back shows no change" in result.failure, result.failure
+    assert [c[0] for c in api.writes()] == ["update"]  # the probe stops at the modify
+    assert ledger.undo() == [] and api.records == {}
+
+
 def test_a_lost_create_reply_leaves_a_maybe_created_entry_that_the_cleanup_finds():
     api = crm(lose_reply={"Meeting"})
     probe, ledger = prober(api)
