@@ -110,9 +110,62 @@ class _Mount:
         return self.app(environ, start_response)
 
 
+class _RequestBody:
+    """The request stream cut at the end of this request's body (Content-Length), as a keep-alive server
+    must read it: the application, and werkzeug's own clean-up read after each reply, never reach into the
+    next request on the connection."""
+
+    def __init__(self, raw, length: int):
+        self.raw, self.left = raw, length
+
+    def read(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        data = self.raw.read(size) if size else b""
+        self.left -= len(data)
+        return data
+
+    def readline(self, size=-1):
+        size = self.left if size is None or size < 0 else min(size, self.left)
+        line = self.raw.readline(size) if size else b""
+        self.left -= len(line)
+        return line
+
+    def readinto(self, buffer):
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
 def _handler_class(log_requests: bool) -> type[WSGIRequestHandler]:
     class Handler(WSGIRequestHandler):
+        """werkzeug closes every connection after one reply; Apache keeps it open (KeepAlive On, its default),
+        as Riva's sessions expect. Without that, every request over TLS costs a new handshake."""
+
         timeout = 60  # idle keep-alive connections give their worker thread back eventually
+        disable_nagle_algorithm = True  # headers and body are two writes: without it, each reply waits 40 ms
+
+        def send_header(self, keyword: str, value: str) -> None:
+            if (keyword.lower(), value.lower()) == ("connection", "close") and self._keep_alive:
+                return  # werkzeug's unconditional close, dropped: http.server then serves the next request
+            super().send_header(keyword, value)
+
+        def run_wsgi(self) -> None:
+            length = self.headers.get("Content-Length") or "0"
+            chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
+            asked_close = self.headers.get("Connection", "").lower() == "close" or self.request_version != "HTTP/1.1"
+            self._keep_alive = length.isdigit() and not chunked and not asked_close
+            if not self._keep_alive:
+                return super().run_wsgi()  # werkzeug's way: one request, then the connection closes
+            body = self.rfile = _RequestBody(self.rfile, int(length))
+            try:
+                super().run_wsgi()
+            finally:
+                self.rfile = body.raw
+            while body.left > 0 and not self.close_connection:  # what nobody read of the body, skipped
+                self.close_connection = not body.read(1 << 16)
 
         def log(self, type: str, message: str, *args) -> None:
             if log_requests:
