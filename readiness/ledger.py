@@ -52,14 +52,12 @@ class Ledger:
         with deferred_interrupts():
             try:
                 record_id = creator.create(marker.model, data)
-                if not isinstance(record_id, str) or not record_id:
-                    raise UnexpectedReply(f"the create reply of {marker.model} names no record id: {record_id!r}")
-            except (KeyError, TypeError) as exc:  # a reply without the promised {"id": ...}
-                self._add(Entry(marker, None, creator))
-                raise UnexpectedReply(f"the create reply of {marker.model} names no record id ({exc!r})") from None
             except CrmError as exc:
                 if not _refused(exc):
                     self._add(Entry(marker, None, creator))  # the reply was lost: the record may exist
+                raise
+            except BaseException:  # the run's time limit cut the create short: the record may exist too
+                self._add(Entry(marker, None, creator))
                 raise
             self._add(Entry(marker, record_id, creator))
         return record_id
@@ -109,7 +107,11 @@ class Ledger:
             self._entries = [e for e in self._entries if e is not entry]
 
     def _undo(self, entry: Entry) -> str | None:
-        return self._remove(entry) if entry.record_id else self._find_and_remove(entry)
+        """What went wrong undoing one entry, if anything: one record's trouble never stops the others'."""
+        try:
+            return self._remove(entry) if entry.record_id else self._find_and_remove(entry)
+        except (CrmError, ReadinessError) as exc:
+            return f"{entry.model} {entry.record_id or entry.marker.title}: {exc}"
 
     def _remove(self, entry: Entry, *, found_by_mark: bool = False) -> str | None:
         model, record_id = entry.model, entry.record_id

@@ -9,7 +9,8 @@ import pytest
 from fake_crm import FakeCrm
 from faker import Faker
 
-from readiness.errors import CrmTimeout
+from readiness.deadline import TimeLimitExceeded
+from readiness.errors import CrmTimeout, ServerError
 from readiness.fields_meta import FieldsMeta, parse_fields_meta, read_fields_meta
 from readiness.ledger import Ledger
 from readiness.markers import DESCRIPTION, MARKER, Marker, find_marked, is_probe_record
@@ -266,6 +267,36 @@ def test_undo_reads_and_confirms_the_mark_before_deleting():
     assert ledger.undo() == []
     assert api.writes(record_id=foreign) == [] and list(api.records) == [("Meeting", foreign)]
     assert [c[0] for c in api.calls if c[0] == "delete"] == ["delete"]  # only the run's own record
+
+
+def test_a_create_cut_short_by_the_time_limit_leaves_a_maybe_created_entry():
+    class CutShort(FakeCrm):
+        def create(self, model, data):
+            super().create(model, data)  # stored, but the reply never comes: the run's time is up
+            raise TimeLimitExceeded("the run's time limit (READINESS_MAX_MINUTES) is reached")
+
+    api = CutShort(crm().meta)
+    ledger = Ledger(lambda: api, meta=lambda who, model: read_fields_meta(who, model))
+    with pytest.raises(TimeLimitExceeded):
+        ledger.create(api, Marker.new("Meeting", RUN), Marker.new("Meeting", RUN).data())
+    assert [e.record_id for e in ledger.pending] == [None]
+
+
+def test_one_record_that_cannot_be_verified_gone_does_not_stop_the_cleanup_of_the_others():
+    class Failing(FakeCrm):
+        def read(self, model, record_id, *, fields=()):
+            if fields == ["id"] and model == "Call":
+                raise ServerError("HTTP 500 for data/Call", status=500)  # the check that it is gone fails
+            return super().read(model, record_id, fields=fields)
+
+    api = Failing(crm().meta)
+    ledger = Ledger(lambda: api)
+    for model in ("Meeting", "Call", "Task"):
+        marker = Marker.new(model, RUN)
+        ledger.create(api, marker, marker.data())
+    problems = ledger.undo()
+    assert len(problems) == 1 and problems[0].startswith("Call ") and "HTTP 500" in problems[0], problems
+    assert {model for model, _ in api.records} == set() and [e.model for e in ledger.pending] == ["Call"]
 
 
 def test_maybe_created_records_are_reported_for_the_sweep_when_they_cannot_be_looked_for():
