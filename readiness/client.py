@@ -135,13 +135,14 @@ class CrmApi:
         PAGE_MARGIN more), and a page that is empty too early or brings no new record ends it as an error."""
         path = f"data/{model}"
         offset, seen, last_page = 0, set(), None
+        total = 0  # the most any page announced: a later page that announces fewer cannot end the list early
         while True:
             params: dict[str, Any] = {"fields[]": list(fields), "offset": offset, "limit": page_size}
             params.update({f"filters[{k}]": v for k, v in (filters or {}).items()})
             if order:
                 params["order"] = order
             page = self._call("GET", path, params=params, expect=(_is_page, _PAGE_SHAPE))
-            records, total = page["records"], int(str(page["total_results"]).strip())
+            records, total = page["records"], max(total, int(str(page["total_results"]).strip()))
             if last_page is None:
                 last_page = -(-min(total, MAX_LIST_RECORDS) // page_size) + PAGE_MARGIN
                 if total > MAX_LIST_RECORDS:

@@ -214,6 +214,9 @@ def pages(make_page):
     (lambda o: {"records": [{"id": "1"}, {"id": "2"}] if o == 0 else [], "total_results": 5},
      "returned no records at offset 2 although total_results=5"),
     (lambda o: {"records": [], "total_results": 10**9}, "announces total_results=1000000000"),
+    # a later page that announces fewer records cannot end the list early and quietly
+    (lambda o: {"records": [{"id": "1"}, {"id": "2"}], "total_results": 6} if o == 0 else {"records": [], "total_results": 0},
+     "returned no records at offset 2 although total_results=6"),
 ])
 def test_a_list_follows_only_the_pages_total_results_announced(make_page, finding):
     with hostile_server(pages(make_page)) as server:
