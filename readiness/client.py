@@ -59,6 +59,7 @@ class OAuth2PasswordAuth(AuthBase):
         self._token: str | None = None
         self._refresh: str | None = None
         self._expires_at = 0.0
+        self._unproven = False  # a token no request has been accepted with yet
         self._lock = threading.Lock()
 
     def __call__(self, request):
@@ -71,10 +72,22 @@ class OAuth2PasswordAuth(AuthBase):
                 self._obtain()
             return self._token
 
-    def renew(self) -> None:
+    def renew(self, refused: str) -> bool:
+        """A new token after `refused` got a 401; False when even a fresh token is refused: the sign-in is
+        not repeated for every request then (a locked-out account is worse than a failed check)."""
         with self._lock:
+            if self._token != refused:
+                return True  # another thread renewed it already
+            if self._unproven:
+                return False
             self._token = None
             self._obtain()
+            return True
+
+    def accepted(self, token: str) -> None:
+        with self._lock:
+            if token == self._token:
+                self._unproven = False
 
     def _obtain(self) -> None:
         grant = None
@@ -89,7 +102,7 @@ class OAuth2PasswordAuth(AuthBase):
                 {"grant_type": "password", "username": self._username, "password": self._password,
                  "scope": "read write profile", **self._client}
             )
-        self._token = grant["access_token"]
+        self._token, self._unproven = grant["access_token"], True
         self._refresh = grant.get("refresh_token") if isinstance(grant.get("refresh_token"), str) else None
         try:
             lifetime = float(grant.get("expires_in") or 3600)
@@ -211,9 +224,9 @@ class CrmApi:
     def _call(self, method: str, path: str, *, authenticate: bool = True, expect=None, **kwargs) -> dict:
         """The reply's JSON object; `expect` is (test, description) of the shape the caller relies on."""
         auth = self.auth if authenticate else None
-        response = self._send(method, path, auth, **kwargs)
-        if response.status_code == 401 and isinstance(auth, OAuth2PasswordAuth):
-            auth.renew()  # the token expired early or was revoked: one fresh sign-in, one repeat
+        if isinstance(auth, OAuth2PasswordAuth):
+            response = self._with_token(auth, method, path, **kwargs)
+        else:
             response = self._send(method, path, auth, **kwargs)
         try:
             body = parse_reply(response, path)
@@ -225,6 +238,18 @@ class CrmApi:
         if expect is not None:
             _expect(expect[0](body), path, expect[1], body, response)
         return body
+
+    def _with_token(self, auth: OAuth2PasswordAuth, method: str, path: str, **kwargs) -> requests.Response:
+        """The token is fetched before the request, on a deadline of its own; after a 401, one fresh sign-in
+        and one repeat (the token expired early or was revoked)."""
+        token = auth.token()
+        response = self._send(method, path, auth, **kwargs)
+        if response.status_code == 401 and auth.renew(token):
+            token = auth.token()
+            response = self._send(method, path, auth, **kwargs)
+        if response.status_code != 401:
+            auth.accepted(token)
+        return response
 
     def _send(self, method: str, path: str, auth: AuthBase | None, **kwargs) -> requests.Response:
         """A request that carries credentials (the token endpoint's body, a Basic or Bearer header) goes to this

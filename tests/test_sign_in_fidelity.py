@@ -115,29 +115,48 @@ def token_reply(body: dict) -> tuple[int, dict]:
     return 200, {"access_token": "a.b.c", "refresh_token": "r-1", "expires_in": 3600}
 
 
+def accepted_once():
+    """/me accepts the first token once, then refuses every token (it expired, or was revoked)."""
+    answers = iter([(200, {"id": "Users:1"})])
+    return lambda body: next(answers, (401, {"message": "expired"}))
+
+
 def test_a_refused_refresh_falls_back_to_one_password_grant_and_never_loops():
     grants = iter([(200, {"access_token": "a.b.c", "refresh_token": "r-1", "expires_in": 3600}),
                    (400, {"error": "invalid_grant"}), (400, {"error": "invalid_grant"})])
-    session = FakeSession({TOKEN_PATH: lambda body: next(grants), "me": lambda body: (401, {"message": "expired"})})
+    session = FakeSession({TOKEN_PATH: lambda body: next(grants), "me": accepted_once()})
     api = CrmApi(session, "https://crm", username="riva_svc", password=PASSWORD, client_id="riva",
                  client_secret=CLIENT_SECRET)
+    api.me()
     with pytest.raises(CredentialsRefused):
         api.me()
     assert [(path, body.get("grant_type")) for path, body in session.sent] == [
-        (TOKEN_PATH, "password"), ("me", None), (TOKEN_PATH, "refresh_token"), (TOKEN_PATH, "password")]
+        (TOKEN_PATH, "password"), ("me", None), ("me", None), (TOKEN_PATH, "refresh_token"), (TOKEN_PATH, "password")]
 
 
-def test_a_token_refused_by_every_call_costs_one_renewal_per_call():
-    session = FakeSession({TOKEN_PATH: token_reply, "me": lambda body: (401, {"message": "expired"})})
+def test_a_token_refused_by_every_call_is_renewed_once_not_once_per_call():
+    """A fresh token that is refused too is not renewed again: every call signing in anew could lock the
+    account out (an account lock-out policy counts sign-ins)."""
+    session = FakeSession({TOKEN_PATH: token_reply, "me": accepted_once()})
     api = CrmApi(session, "https://crm", username="riva_svc", password=PASSWORD, client_id="riva",
                  client_secret=CLIENT_SECRET)
-    for _ in range(2):
+    api.me()
+    for _ in range(3):
         with pytest.raises(AuthenticationFailed):
             api.me()
     grants = [body["grant_type"] for path, body in session.sent if path == TOKEN_PATH]
-    # per call at most one renewal: the refresh token, refused, then one password grant; then the call fails
-    assert grants == ["password", "refresh_token", "password", "refresh_token", "password"]
-    assert isinstance(api.auth, OAuth2PasswordAuth) and [p for p, _ in session.sent].count("me") == 4
+    # one renewal in all: the refresh token, refused, then one password grant; its token refused too
+    assert grants == ["password", "refresh_token", "password"]
+    assert isinstance(api.auth, OAuth2PasswordAuth) and [p for p, _ in session.sent].count("me") == 1 + 2 + 1 + 1
+
+
+def test_a_fresh_token_refused_at_once_is_not_renewed():
+    session = FakeSession({TOKEN_PATH: token_reply, "me": lambda body: (401, {"message": "token not valid"})})
+    api = CrmApi(session, "https://crm", username="riva_svc", password=PASSWORD, client_id="riva",
+                 client_secret=CLIENT_SECRET)
+    with pytest.raises(AuthenticationFailed):
+        api.me()
+    assert [(path, body.get("grant_type")) for path, body in session.sent] == [(TOKEN_PATH, "password"), ("me", None)]
 
 
 @pytest.mark.parametrize("status, path", [(401, "me"), (403, "me"), (401, "data/Contact")])
