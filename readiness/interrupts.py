@@ -61,6 +61,8 @@ class Watchdog:
         self._message = f"time limit of {seconds:g} s exceeded (READINESS_TIME_LIMIT)"
         deadline.RUN.limit(time.monotonic() + seconds, self._message)
         self._fired = False
+        self._cancelled = threading.Event()
+        self._lock = threading.Lock()  # cancel() and the signal never cross: after cancel(), no signal comes
         self._timer = threading.Timer(seconds, self._expire)
         self._timer.daemon = True
         self._timer.start()
@@ -72,18 +74,25 @@ class Watchdog:
     def _expire(self) -> None:
         self._fired = True
         deadline.REAPER.wake()  # requests bound by the run's deadline are cut now
-        if deadline.RUN.raised.wait(1.0):
+        waited_until = time.monotonic() + 1.0
+        while not deadline.RUN.raised.is_set() and time.monotonic() < waited_until:
+            if self._cancelled.wait(0.05):
+                return  # the run ended meanwhile: an interrupt now would hit its teardown
+        if deadline.RUN.raised.is_set():
             return  # a cut request already ended the run: a second interrupt would break pytest's own teardown
-        signum = _handled_interrupt()
-        if signum is None:
-            return  # no signal is ours to send: the HTTP layer ends the run (TimeLimitExceeded)
-        if hasattr(signal, "pthread_kill"):
-            # A real signal also breaks a blocking wait of the main thread; interrupt_main() waits for it to return.
-            signal.pthread_kill(self._main, signum)
-        else:
-            _thread.interrupt_main(signum)  # Windows: the deadlines cut the blocking waits
+        with self._lock:
+            signum = _handled_interrupt()
+            if self._cancelled.is_set() or signum is None:
+                return  # cancelled, or no signal is ours to send: the HTTP layer ends the run (TimeLimitExceeded)
+            if hasattr(signal, "pthread_kill"):
+                # A real signal also breaks a blocking wait of the main thread; interrupt_main() waits for it to return.
+                signal.pthread_kill(self._main, signum)
+            else:
+                _thread.interrupt_main(signum)  # Windows: the deadlines cut the blocking waits
 
     def cancel(self) -> None:
+        with self._lock:
+            self._cancelled.set()
         self._timer.cancel()
         deadline.RUN.clear()
 

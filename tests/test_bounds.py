@@ -132,6 +132,22 @@ def test_the_watchdog_interrupts_the_main_thread_even_with_sigint_ignored():
             signal.signal(signum, handler)
 
 
+def test_a_watchdog_cancelled_after_it_fired_sends_no_interrupt():
+    from readiness import interrupts
+
+    previous = signal.getsignal(signal.SIGINT)
+    received = []
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        watchdog = interrupts.Watchdog(0.05)  # fires, then waits for a request the deadline cut: none comes
+        time.sleep(0.3)
+        watchdog.cancel()  # the run ended meanwhile
+        time.sleep(1.2)
+        assert received == []
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 # -- size caps ---------------------------------------------------------------------------------
 
 
