@@ -30,7 +30,7 @@ from .http import CrmAdapter, CrmSession, ExchangeLog
 from .outcome import Outcome
 from .redaction import Redactor
 from .roles import MODULES
-from .weblogin import sign_in as web_sign_in
+from .weblogin import parse_page, sign_in as web_sign_in
 
 # The datatypes a sync cycle reads changes of, in this order, when they are configured; then users.
 SYNC_MODELS = ("Contact", "Lead", "Meeting", "Call", "Task")
@@ -193,7 +193,8 @@ class WebClient:
         response = self.session.get(f"{self.base}/{path}", allow_redirects=False)
         if response.status_code != 200:  # a redirect is the login page: the session was lost
             raise CrmError(f"HTTP {response.status_code} for {path}", status=response.status_code)
-        response.content  # noqa: B018 (read the whole page, as a browser would)
+        if parse_page(response.url, response.status_code, response.text).has_login_form:  # read whole, as a browser
+            raise CrmError(f"{path} answered with the login page: the session was lost", status=response.status_code)
 
 
 def web_mix(datatypes: tuple[str, ...]) -> list[Operation]:

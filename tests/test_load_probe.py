@@ -184,3 +184,18 @@ def test_the_chart_says_what_r22_concluded_and_draws_both_limits(tmp_path, monke
     assert figure_texts[0].startswith("R2.2 failed: p95 under load 400 ms")
     assert "p95 limit 2000 ms (READINESS_LOAD_P95_MS)" in figure_texts
     assert "p95 limit 3× idle = 300 ms (READINESS_LOAD_P95_RATIO)" in figure_texts
+
+
+def test_a_web_page_that_is_the_login_page_counts_as_a_lost_session_not_as_served():
+    from hostile import hostile_server
+
+    from readiness.errors import CrmError
+    from readiness.http import CrmSession, ExchangeLog
+    from readiness.weblogin import FORM_IDS
+
+    login_page = "<html><body>" + "".join(f'<input id="{i}">' for i in FORM_IDS) + "</body></html>"
+    with hostile_server(lambda handler: handler.send(200, login_page.encode(), "text/html")) as server:
+        session = CrmSession(timeout=5, verify=True, proxy=None, read_only=True, log=ExchangeLog(Redactor()))
+        web = load.WebClient(session, server.url, user=None)
+        with pytest.raises(CrmError, match="answered with the login page: the session was lost"):
+            web.page("index.php?module=Contacts&action=index")
