@@ -158,9 +158,6 @@ class CrmApi:
             records, total = page["records"], max(total, int(str(page["total_results"]).strip()))
             if last_page is None:
                 last_page = -(-min(total, MAX_LIST_RECORDS) // page_size) + PAGE_MARGIN
-                if total > MAX_LIST_RECORDS:
-                    raise UnexpectedReply(f"{path}: the server announces total_results={total}, more than the "
-                                          f"{MAX_LIST_RECORDS} records the suite lists", url=self._url(path))
             ids = {str(r["id"]) for r in records if r.get("id") is not None}
             if records and ids and ids <= seen:
                 raise UnexpectedReply(f"{path}: the server returned the same records again at offset {offset} "
@@ -170,6 +167,9 @@ class CrmApi:
             offset += len(records)
             if offset >= total:
                 return
+            if offset >= MAX_LIST_RECORDS:  # said only to a caller that reads this far (not to a change scan)
+                raise UnexpectedReply(f"{path}: the server announces total_results={total}, more than the "
+                                      f"{MAX_LIST_RECORDS} records the suite lists", url=self._url(path))
             if not records:
                 raise UnexpectedReply(f"{path}: the server returned no records at offset {offset} although "
                                       f"total_results={total}: the list is incomplete", url=self._url(path))

@@ -25,7 +25,7 @@ from itertools import islice
 from . import deadline
 from .client import CrmApi
 from .config import Credentials, LoadLimits, Settings
-from .errors import AuthenticationFailed, CrmError, CrmTimeout
+from .errors import AuthenticationFailed, CrmError, CrmTimeout, CrmUnreachable, TlsError
 from .http import CrmAdapter, CrmSession, ExchangeLog
 from .outcome import Outcome
 from .redaction import Redactor
@@ -294,7 +294,11 @@ def _endless(mix: list[Operation], offset: int):
 def _classify(exc: CrmError) -> str:
     if exc.status:
         return f"HTTP {exc.status}"
-    return "time-out" if isinstance(exc, CrmTimeout) else "no connection"
+    if isinstance(exc, CrmTimeout):
+        return "time-out"
+    if isinstance(exc, TlsError):
+        return "TLS failure"
+    return "no connection" if isinstance(exc, CrmUnreachable) else "unexpected reply"
 
 
 def judge(result: LoadResult) -> Outcome:

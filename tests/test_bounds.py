@@ -229,7 +229,7 @@ def pages(make_page):
     # nothing more, though total_results promises more
     (lambda o: {"records": [{"id": "1"}, {"id": "2"}] if o == 0 else [], "total_results": 5},
      "returned no records at offset 2 although total_results=5"),
-    (lambda o: {"records": [], "total_results": 10**9}, "announces total_results=1000000000"),
+    (lambda o: {"records": [], "total_results": 10**9}, "returned no records at offset 0 although total_results=1000000000"),
     # a later page that announces fewer records cannot end the list early and quietly
     (lambda o: {"records": [{"id": "1"}, {"id": "2"}], "total_results": 6} if o == 0 else {"records": [], "total_results": 0},
      "returned no records at offset 2 although total_results=6"),
@@ -240,6 +240,20 @@ def test_a_list_follows_only_the_pages_total_results_announced(make_page, findin
             list(api_for(server).list("User", fields=["id"], page_size=2))
         requests_sent = len(server.seen)
     assert requests_sent <= 10 // 2 + 2 + 2
+
+
+def test_a_list_longer_than_the_cap_is_refused_only_where_the_reading_reaches_the_cap(monkeypatch):
+    from itertools import islice
+
+    from readiness import client
+
+    monkeypatch.setattr(client, "MAX_LIST_RECORDS", 6)
+    endless = pages(lambda o: {"records": [{"id": str(o + i)} for i in range(2)], "total_results": 10**6})
+    with hostile_server(endless) as server:
+        api = api_for(server)
+        assert [r["id"] for r in islice(api.list("Contact", page_size=2), 2)] == ["0", "1"]  # a change scan: fine
+        with pytest.raises(UnexpectedReply, match=r"announces total_results=1000000, more than the 6 records"):
+            list(api.list("Contact", page_size=2))
 
 
 def test_an_honest_list_is_read_to_its_end():

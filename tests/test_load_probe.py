@@ -199,3 +199,11 @@ def test_a_web_page_that_is_the_login_page_counts_as_a_lost_session_not_as_serve
         web = load.WebClient(session, server.url, user=None)
         with pytest.raises(CrmError, match="answered with the login page: the session was lost"):
             web.page("index.php?module=Contacts&action=index")
+
+
+def test_failures_are_named_by_what_happened():
+    from readiness.errors import CrmTimeout, CrmUnreachable, ServerError, TlsError, UnexpectedReply
+
+    assert [load._classify(e) for e in (ServerError("x", status=503), CrmTimeout("x"), TlsError("x"),
+                                        CrmUnreachable("x"), UnexpectedReply("not JSON"))] == [
+        "HTTP 503", "time-out", "TLS failure", "no connection", "unexpected reply"]
