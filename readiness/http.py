@@ -54,9 +54,24 @@ class BoundedRetry(Retry):
                 return 0.0  # unreadable: the ordinary backoff applies
 
     def sleep(self, response=None) -> None:
-        """Backoff and Retry-After, cut by the request's deadline: a wait that would outlast it is not begun."""
+        """Backoff and Retry-After, cut by the request's deadline: a wait that would outlast it is not begun,
+        and the server's last answer (say, 503 with Retry-After: 120) is what the request failed with."""
         wait = self.get_retry_after(response) if self.respect_retry_after_header and response is not None else None
-        deadline.wait(self.get_backoff_time() if wait is None else wait)
+        try:
+            deadline.wait(self.get_backoff_time() if wait is None else wait)
+        except deadline.DeadlinePassed:
+            if response is None or (ticket := deadline.current()) is None or ticket.cut_by != "request":
+                raise  # the run's (or the clean-up's) time is up: that is what must be said
+            ticket.expired = False
+            raise _NoTimeToRetry(response.status, response.headers.get("Retry-After")) from None
+
+
+class _NoTimeToRetry(Exception):
+    """The server asked for a wait longer than the request has left (control flow inside the adapter)."""
+
+    def __init__(self, status: int, retry_after: str | None):
+        super().__init__(status)
+        self.status, self.retry_after = status, retry_after
 
 
 def retry_policy() -> Retry:
@@ -270,6 +285,13 @@ class CrmAdapter(HTTPAdapter):
             except ReplyTooLarge as exc:
                 self._session.log.record_failure(request.method, request.url, str(exc), started)
                 raise
+            except _NoTimeToRetry as exc:
+                asked = f" and asks to be retried after {exc.retry_after} s" if exc.retry_after else ""
+                problem = ServerError(f"{_origin(request.url)} answered HTTP {exc.status}{asked}: no time is left to "
+                                      f"retry within the request's {self._session.timeout:g} s (CRM_TIMEOUT)",
+                                      url=request.url, status=exc.status)
+                self._session.log.record_failure(request.method, request.url, str(problem), started)
+                raise problem from None
             except (deadline.DeadlinePassed, requests.RequestException) as exc:
                 if ticket.expired or isinstance(exc, deadline.DeadlinePassed):
                     problem = ticket.error(_origin(request.url), request.url)
