@@ -182,12 +182,6 @@ class CrmApi:
         """A related list (GET /data/{Model}/{id}/{link}): paged like a list, and it too needs fields[]."""
         return self.list(f"{model}/{record_id}/{link}", fields=fields)
 
-    def fields_of(self, model: str) -> dict:
-        """The model's field metadata (GET /meta/fields/{Model})."""
-        reply = self._call("GET", f"meta/fields/{model}", expect=(lambda r: isinstance(r.get("fields") or {}, dict),
-                                                                   'an object with "fields" an object'))
-        return reply.get("fields") or {}
-
     def fields_meta(self, model: str):
         """The whole reply of GET /meta/fields/{Model} (fields and advertised filters), shape unchecked."""
         return self._call("GET", f"meta/fields/{model}")

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from .client import CrmApi
 from .errors import AccessDenied, AuthenticationFailed, CrmError, NotFound
+from .fields_meta import FieldsMeta
 from .outcome import Outcome
 from .targets import Target
 from .users import USER_FIELDS, CrmUser, Directory
@@ -90,21 +91,24 @@ def dedicated(account: Account, directory: Directory, targets: tuple[Target, ...
                       "target users")
 
 
-def password_expiry(api: CrmApi, account: Account, today: date | None = None) -> Outcome:
-    """R3.5 (advisory): an expired connection-user password locks Riva out of every target user."""
+def password_expiry(api: CrmApi, user_meta: FieldsMeta, account: Account, today: date | None = None) -> Outcome:
+    """R3.5 (advisory): an expired connection-user password locks Riva out of every target user.
+    `user_meta`: the User model's field metadata."""
     if account.user is None:
         return Outcome.not_verifiable(f"the connection user's account could not be read: {account.problem}")
-    try:
-        fields = api.fields_of("User")
-    except CrmError as exc:
-        return Outcome.not_verifiable(f"the User field list cannot be read ({exc})")
-    field = next((f for f in PASSWORD_EXPIRY_FIELDS if f in fields), None)
+    if not user_meta.readable:
+        return Outcome.not_verifiable(f"the User field list cannot be read ({user_meta.problem})")
+    field = next((f for f in PASSWORD_EXPIRY_FIELDS if user_meta.has(f)), None)
     if field is None:
         return Outcome.not_verifiable(f"the server does not expose password expiry through the API — check by hand: "
                                       f"in 1CRM, Admin → Password Management, and Admin → User Management → "
                                       f"{account.user.user_name}: its password does not expire within "
                                       f"{PASSWORD_WARNING_DAYS} days")
-    value = str(api.read("User", account.user.id, fields=[field]).get(field) or "").strip()
+    try:
+        record = api.read("User", account.user.id, fields=[field])
+    except CrmError as exc:
+        return Outcome.not_verifiable(f"the {field} of {account.user.label} cannot be read ({exc})")
+    value = str(record.get(field) or "").strip()
     if not value:
         return Outcome.ok(f"the password of {account.user.label} does not expire")
     try:

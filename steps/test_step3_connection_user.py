@@ -34,4 +34,5 @@ def dedicated(check, account, readiness_run, settings):
 
 @then("its password does not expire within 14 days")
 def password_expiry(check, account, readiness_run):
-    check.expect(connection_user.password_expiry(readiness_run.connection_api, account))
+    user_meta = readiness_run.fields_meta("User")
+    check.expect(connection_user.password_expiry(readiness_run.connection_api, user_meta, account))

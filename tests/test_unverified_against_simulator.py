@@ -177,11 +177,10 @@ def test_a_server_without_a_password_expiry_field_leaves_the_advisory_r35_unveri
     from readiness.connection_user import Account, password_expiry
     from readiness.users import CrmUser
 
-    class NoExpiryField:  # GET /meta/fields/User lists no password expiry field
-        def fields_of(self, model):
-            return {"user_name": {}, "status": {}}
+    from readiness.fields_meta import parse_fields_meta
 
+    no_expiry_field = parse_fields_meta("User", {"fields": {"user_name": {}, "status": {}}})
     account = Account(CrmUser.from_record({"id": "1", "user_name": "riva_svc", "is_admin": "1"}))
-    outcome = password_expiry(NoExpiryField(), account)
+    outcome = password_expiry(None, no_expiry_field, account)  # no request is needed to tell
     assert verdict_of("R3.5", [outcome]) == ([(None, "unverified")], "GO")  # advisory: never blocks
     assert "Admin → User Management → riva_svc: its password does not expire within 14 days" in outcome.message
