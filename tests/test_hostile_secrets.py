@@ -56,7 +56,11 @@ class Hostile:
         def capture(status, headers, exc_info=None):
             captured.update(status=status, headers=headers)
 
-        chunks = b"".join(self.app(environ, capture))
+        reply = self.app(environ, capture)
+        try:
+            chunks = b"".join(reply)
+        finally:
+            reply.close()  # gives the simulator's request worker back (WSGI: close() every reply)
         if int(captured["status"].split()[0]) >= 400:
             return self._reply(start_response, captured["status"], "text/plain", self._echo(environ, body))
         start_response(captured["status"], captured["headers"])
