@@ -1,15 +1,21 @@
-"""Runs the readiness suite as a user would: a pytest subprocess, reports in a folder of its own."""
+"""Runs the readiness suite, reports in a folder of its own: in this process (pytest.main, as pytester runs
+a plugin's tests), or as a user would, in a pytest subprocess (signals, time limits, xdist)."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from readiness.__main__ import PROJECT_ROOT, demo_environment  # noqa: F401 (re-exported for tests)
 
@@ -56,8 +62,50 @@ def finish_suite(process: subprocess.Popen, reports_dir: Path, timeout: float = 
 
 
 def run_suite(env: dict[str, str], reports_dir: Path, *pytest_args: str, timeout: float = 180,
-              env_file: Path | None = None) -> SuiteRun:
-    return finish_suite(start_suite(env, reports_dir, *pytest_args, env_file=env_file), reports_dir, timeout)
+              env_file: Path | None = None, subprocess_run: bool = False) -> SuiteRun:
+    """The whole suite against `env`; in this process unless `subprocess_run` or xdist (-n) is asked for.
+    In this process, the run's own READINESS_TIME_LIMIT bounds it, not `timeout`."""
+    if subprocess_run or "-n" in pytest_args:
+        return finish_suite(start_suite(env, reports_dir, *pytest_args, env_file=env_file), reports_dir, timeout)
+    return run_in_process(env, reports_dir, *pytest_args, env_file=env_file)
+
+
+_SUITE_FILES = (PROJECT_ROOT / "steps", PROJECT_ROOT / "conftest.py")
+_SIGNALS = [s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None), getattr(signal, "SIGBREAK", None))
+            if s is not None]
+
+
+def run_in_process(env: dict[str, str], reports_dir: Path, *pytest_args: str, env_file: Path | None = None) -> SuiteRun:
+    """The suite by pytest.main in this process, with exactly the environment a subprocess would get, from
+    the project folder; afterwards this process's environment, folder, signal handlers and modules are as
+    before (the suite's step modules are imported anew by the next run)."""
+    environment = demo_environment(env)
+    if env_file is not None:
+        environment["READINESS_ENV_FILE"] = str(env_file)
+    args = ["-q", "-p", "no:xdist", "-p", "no:benchmark", f"--reports-dir={reports_dir}", f"--alluredir={reports_dir / 'allure-results'}",
+            f"--junitxml={reports_dir / 'junit.xml'}", *pytest_args]
+    saved_environment, saved_folder, saved_modules = dict(os.environ), Path.cwd(), set(sys.modules)
+    saved_handlers = {signum: signal.getsignal(signum) for signum in _SIGNALS}
+    output = io.StringIO()
+    try:
+        os.environ.clear()
+        os.environ.update(environment)
+        os.chdir(PROJECT_ROOT)
+        with redirect_stdout(output), redirect_stderr(output):
+            exit_code = int(pytest.main(args))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_environment)
+        os.chdir(saved_folder)
+        for signum, handler in saved_handlers.items():
+            signal.signal(signum, handler)
+        for name in set(sys.modules) - saved_modules:
+            if Path(getattr(sys.modules[name], "__file__", None) or "/").resolve().is_relative_to(_SUITE_FILES[0]) \
+                    or name == "conftest":
+                del sys.modules[name]
+    report_file = reports_dir / "readiness.json"
+    report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else {}
+    return SuiteRun(exit_code, output.getvalue(), report, reports_dir)
 
 
 def terminate_when(process: subprocess.Popen, reports_dir: Path, ready: Callable[[], bool], what: str,
