@@ -146,6 +146,7 @@ def _handler_class(log_requests: bool) -> type[WSGIRequestHandler]:
 
         timeout = 60  # idle keep-alive connections give their worker thread back eventually
         disable_nagle_algorithm = True  # headers and body are two writes: without it, each reply waits 40 ms
+        _keep_alive = False  # only while a well-framed request is served; an error page always closes
 
         def send_header(self, keyword: str, value: str) -> None:
             if (keyword.lower(), value.lower()) == ("connection", "close") and self._keep_alive:
@@ -163,7 +164,7 @@ def _handler_class(log_requests: bool) -> type[WSGIRequestHandler]:
             try:
                 super().run_wsgi()
             finally:
-                self.rfile = body.raw
+                self.rfile, self._keep_alive = body.raw, False
             while body.left > 0 and not self.close_connection:  # what nobody read of the body, skipped
                 self.close_connection = not body.read(1 << 16)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from urllib.parse import urlsplit
 
 from crm_simulator import Simulator
@@ -29,3 +30,14 @@ def test_one_connection_serves_request_after_request_whatever_each_body_and_repl
         connection.close()
         paths = [path for _, path, _ in simulator.stats.requests]
         assert paths == ["/api.php/version", "/api.php/data/Contact", "/api.php/version", "/api.php/version"]
+
+
+def test_a_malformed_request_is_answered_400_and_the_connection_closes():
+    with Simulator("healthy", tls=False) as simulator:
+        address = urlsplit(simulator.url)
+        with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+            connection.sendall(b"NOT A REQUEST\r\n\r\n")
+            reply = b""
+            while chunk := connection.recv(65536):  # ends when the server closes the connection
+                reply += chunk
+    assert b"400 - Bad request syntax" in reply
