@@ -64,24 +64,26 @@ def finish_suite(process: subprocess.Popen, reports_dir: Path, timeout: float = 
 def run_suite(env: dict[str, str], reports_dir: Path, *pytest_args: str, timeout: float = 180,
               env_file: Path | None = None, subprocess_run: bool = False) -> SuiteRun:
     """The whole suite against `env`; in this process unless `subprocess_run` or xdist (-n) is asked for.
-    In this process, the run's own READINESS_TIME_LIMIT bounds it, not `timeout`."""
+    In this process, `timeout` is the run's READINESS_TIME_LIMIT unless `env` sets one."""
     if subprocess_run or "-n" in pytest_args:
         return finish_suite(start_suite(env, reports_dir, *pytest_args, env_file=env_file), reports_dir, timeout)
-    return run_in_process(env, reports_dir, *pytest_args, env_file=env_file)
+    return run_in_process(env, reports_dir, *pytest_args, env_file=env_file, timeout=timeout)
 
 
-_SUITE_FILES = (PROJECT_ROOT / "steps", PROJECT_ROOT / "conftest.py")
+_STEPS = PROJECT_ROOT / "steps"
 _SIGNALS = [s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None), getattr(signal, "SIGBREAK", None))
             if s is not None]
 
 
-def run_in_process(env: dict[str, str], reports_dir: Path, *pytest_args: str, env_file: Path | None = None) -> SuiteRun:
+def run_in_process(env: dict[str, str], reports_dir: Path, *pytest_args: str, env_file: Path | None = None,
+                   timeout: float = 180) -> SuiteRun:
     """The suite by pytest.main in this process, with exactly the environment a subprocess would get, from
     the project folder; afterwards this process's environment, folder, signal handlers and modules are as
     before (the suite's step modules are imported anew by the next run)."""
     environment = demo_environment(env)
     if env_file is not None:
         environment["READINESS_ENV_FILE"] = str(env_file)
+    environment.setdefault("READINESS_TIME_LIMIT", f"{timeout:g}")  # a hung run ends as the run's own NO-GO
     args = ["-q", "-p", "no:xdist", "-p", "no:benchmark", f"--reports-dir={reports_dir}", f"--alluredir={reports_dir / 'allure-results'}",
             f"--junitxml={reports_dir / 'junit.xml'}", *pytest_args]
     saved_environment, saved_folder, saved_modules = dict(os.environ), Path.cwd(), set(sys.modules)
@@ -100,8 +102,8 @@ def run_in_process(env: dict[str, str], reports_dir: Path, *pytest_args: str, en
         for signum, handler in saved_handlers.items():
             signal.signal(signum, handler)
         for name in set(sys.modules) - saved_modules:
-            if Path(getattr(sys.modules[name], "__file__", None) or "/").resolve().is_relative_to(_SUITE_FILES[0]) \
-                    or name == "conftest":
+            source = Path(getattr(sys.modules[name], "__file__", None) or "/").resolve()
+            if name == "conftest" or source.is_relative_to(_STEPS):
                 del sys.modules[name]
     report_file = reports_dir / "readiness.json"
     report = json.loads(report_file.read_text(encoding="utf-8")) if report_file.exists() else {}
