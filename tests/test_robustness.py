@@ -68,6 +68,6 @@ def test_sigterm_during_sign_in_ends_the_run_promptly_with_no_go(tmp_path):
         run, stopped_in = terminate_when(process, tmp_path, lambda: simulator.stats.count("POST", "/api.php/auth/") >= 1,
                                          "a sign-in")  # under way, and slow
         assert simulator.store.live_records(title_prefix=MARKER) == []
-    assert stopped_in < 10
+    assert stopped_in < 20  # not the 30 s sign-in; the margin is the report writing of a machine under load
     assert run.exit_code == 2
     assert run.report["verdict"] == "NO-GO" and run.report["reasons"][0] == "interrupted"
