@@ -15,20 +15,24 @@ from readiness.config import BrowserSettings
 
 @pytest.fixture
 def suite(tmp_path):
-    """suite(preset, *pytest_args, NAME=value, ...) runs the whole suite against a fresh simulator.
+    """suite(preset, *pytest_args, only="R4.2 or R4.3", NAME=value, ...) runs the suite against a fresh simulator:
+    the whole catalogue, or with `only` just the scenarios of those requirements (a pytest -m expression), for
+    a test about one finding; the verdict of such a partial run is NO-GO ("partial run") and says nothing.
 
     An override may be a function of the simulator (for values built from its address), or None to unset.
     """
 
-    def run(preset: str = "healthy", *pytest_args: str, simulator_options: dict | None = None, **overrides):
+    def run(preset: str = "healthy", *pytest_args: str, only: str | None = None, simulator_options: dict | None = None,
+            **overrides):
         with Simulator(preset, **(simulator_options or {})) as simulator:
             # fast: no browser (the browser tests ask for one) and a short concurrency probe, whose latency
             # limits a loaded machine cannot exceed (a test about R2.2's limits sets its own)
-            env = {"READINESS_LOAD_SECONDS": "1", **RELAXED_LOAD_LIMITS, **simulator.env(), "READINESS_BROWSER": "off"}
+            env = {"READINESS_LOAD_SECONDS": "0.5", **RELAXED_LOAD_LIMITS, **simulator.env(), "READINESS_BROWSER": "off"}
             for name, value in overrides.items():
                 value = value(simulator) if callable(value) else value
                 env.pop(name, None) if value is None else env.__setitem__(name, value)
-            result = run_suite(env, tmp_path / "reports", *pytest_args)
+            selection = ("-m", only) if only else ()
+            result = run_suite(env, tmp_path / "reports", *selection, *pytest_args)
             result.simulator = simulator
             return result
 

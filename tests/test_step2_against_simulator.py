@@ -1,5 +1,5 @@
 """Every Step 2 check fails on the server state it exists to catch and passes on a healthy server,
-judged from readiness.json of a whole suite run, as CI gating a go-live would."""
+judged from readiness.json of a suite run of just those checks, as CI gating a go-live would."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ FACTS = Path(__file__).parent / "data" / "server-facts"
 
 
 def test_healthy_server_passes_step_2_and_the_sheet_shows_what_it_sustained(suite):
-    run = suite("healthy")
-    assert run.report["verdict"] == "GO", run.output
+    run = suite("healthy", only="R2.1 or R2.2 or R2.3 or R5.3")
+    assert set(run.statuses.values()) == {"passed"}, run.output
     assert run.check("R2.1")["message"].startswith("1CRM 8.7.7 Enterprise, on-premise (from GET /api.php/version)")
     assert run.check("R2.2")["status"] == "passed"
     assert re.search(r"sustained 6 concurrent sessions \(3 Riva threads x 2 headroom\), \d+ requests in",
@@ -38,25 +38,23 @@ def test_healthy_server_passes_step_2_and_the_sheet_shows_what_it_sustained(suit
     ],
 )
 def test_old_or_unreadable_versions_fail_r21(suite, preset, message):
-    run = suite(preset)
-    assert run.check("R2.1")["status"] == "failed"
+    run = suite(preset, only="R2.1")
+    assert (run.check("R2.1")["status"], run.check("R2.1")["blocking"]) == ("failed", True)
     assert re.search(message, run.check("R2.1")["message"]), run.check("R2.1")["message"]
-    assert run.report["verdict"] == "NO-GO"
 
 
 def test_an_undersized_server_fails_r22_with_its_refusals(suite):
-    run = suite("undersized", READINESS_LOAD_SECONDS="2")
+    run = suite("undersized", only="R2.2 or R5.3", READINESS_LOAD_SECONDS="2")
     finding = run.check("R2.2")
     assert (finding["status"], finding["blocking"]) == ("failed", True)
     assert re.search(r"\d+ of \d+ requests failed \(\d+ x HTTP 503\)", finding["message"]), finding["message"]
     assert run.simulator.capacity.refused > 0
-    assert {c["id"] for c in run.report["checks"] if c["status"] != "passed"} == {"R2.2", "R2.3"}  # nothing else
     sheet = (run.reports_dir / "connection-sheet.md").read_text(encoding="utf-8")
     assert "| Concurrency the server sustained | not sustained (6 concurrent sessions" in sheet
 
 
 def test_a_server_that_slows_down_under_load_fails_r22_on_latency(suite):
-    run = suite("slow", READINESS_LOAD_SECONDS="3", READINESS_LOAD_P95_MS="400", READINESS_LOAD_P95_RATIO="3")
+    run = suite("slow", only="R2.2", READINESS_LOAD_SECONDS="3", READINESS_LOAD_P95_MS="400", READINESS_LOAD_P95_RATIO="3")
     message = run.check("R2.2")["message"]
     assert run.check("R2.2")["status"] == "failed"
     assert re.search(r"p95 latency under load is \d+ ms, over 400 ms \(READINESS_LOAD_P95_MS\)", message), message
@@ -73,18 +71,17 @@ def test_a_server_that_slows_down_under_load_fails_r22_on_latency(suite):
     ],
 )
 def test_server_facts_drive_r23_one_finding_per_rule(suite, facts, status, failing_subjects):
-    run = suite("healthy", READINESS_SERVER_FACTS=str(FACTS / facts))
+    run = suite("healthy", only="R2.3", READINESS_SERVER_FACTS=str(FACTS / facts))
     findings = {c["subject"]: c for c in run.report["checks"] if c["id"] == "R2.3"}
     assert set(findings) == {"memory", "worker ceiling", "ServerLimit", "KeepAliveTimeout", "opcode cache"}
     assert {s for s, c in findings.items() if c["status"] == "failed"} == failing_subjects
-    assert run.report["verdict"] == ("GO" if status == "passed" else "NO-GO"), run.report["reasons"]
+    assert all(findings[s]["blocking"] for s in failing_subjects)
 
 
 def test_a_long_keep_alive_is_advisory(suite):
-    run = suite("healthy", READINESS_SERVER_FACTS=str(FACTS / "long-keep-alive.json"))
+    run = suite("healthy", only="R2.3", READINESS_SERVER_FACTS=str(FACTS / "long-keep-alive.json"))
     finding = run.check("R2.3", "KeepAliveTimeout")
     assert (finding["status"], finding["blocking"]) == ("failed", False)
-    assert run.report["verdict"] == "GO", run.report["reasons"]
 
 
 def test_a_malformed_facts_file_stops_the_run_before_any_request(suite, tmp_path):

@@ -1,5 +1,6 @@
-"""Steps 3 and 4 against the simulator: each misconfiguration gives NO-GO with the right requirement,
-naming the user, the module and the action; a healthy server with two probe users gives GO."""
+"""Steps 3 and 4 against the simulator: each misconfiguration fails the right requirement, blocking, naming
+the user, the module and the action (each test runs only the scenarios it is about); a healthy server with
+two probe users gives GO."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from crm_simulator import Simulator
 from readiness.probes import MARKER
 
-from suite_runner import run_suite
+from suite_runner import RELAXED_LOAD_LIMITS, run_suite
 
 pytestmark = pytest.mark.slow
 
@@ -35,26 +36,24 @@ def test_healthy_with_two_probe_users_is_go(suite):
     ],
 )
 def test_connection_user_problems(suite, preset, requirement, message):
-    run = suite(preset)
+    run = suite(preset, only=requirement)
     finding = run.check(requirement)
     assert (finding["status"], finding["blocking"]) == ("failed", True)
     assert re.search(message, finding["message"]), finding["message"]
-    assert run.report["verdict"] == "NO-GO"
 
 
 def test_connection_user_that_is_also_a_target_is_advisory(suite):
-    run = suite("connection-user-is-target")
+    run = suite("connection-user-is-target", only="R3.4")
     finding = run.check("R3.4")
     assert (finding["status"], finding["blocking"]) == ("failed", False)
     assert "also the target user of riva_svc@example.com" in finding["message"]
 
 
 def test_expiring_connection_password_is_advisory(suite):
-    run = suite("connection-password-expiring")
+    run = suite("connection-password-expiring", only="R3.5")
     finding = run.check("R3.5")
     assert (finding["status"], finding["blocking"]) == ("failed", False)
     assert re.search(r"expires on \d{4}-\d\d-\d\d, in [45] days", finding["message"])
-    assert run.report["verdict"] == "GO"
 
 
 @pytest.mark.parametrize(
@@ -70,12 +69,11 @@ def test_expiring_connection_password_is_advisory(suite):
     ],
 )
 def test_each_matching_diagnosis_of_r42(suite, preset, address, message, blocking):
-    run = suite(preset)
+    run = suite(preset, only="R4.2")
     finding = run.check("R4.2", address)
     assert (finding["status"], finding["blocking"]) == ("failed", blocking)
     assert re.search(message, finding["message"]), finding["message"]
     assert run.check("R4.2", "alice.archer@example.com")["status"] == "passed"
-    assert run.report["verdict"] == ("NO-GO" if blocking else "GO")
 
 
 @pytest.mark.parametrize(
@@ -89,36 +87,34 @@ def test_each_matching_diagnosis_of_r42(suite, preset, address, message, blockin
     ],
 )
 def test_role_rights_fail_r43_naming_user_module_and_action(suite, preset, message):
-    run = suite(preset)
+    run = suite(preset, only="R4.3")
     finding = run.check("R4.3", "alice.archer@example.com")
-    assert finding["status"] == "failed"
+    assert (finding["status"], finding["blocking"]) == ("failed", True)
     assert re.search(message, finding["message"]), finding["message"]
-    assert run.report["verdict"] == "NO-GO"
 
 
 def test_role_denying_delete_also_fails_the_probe_like_riva_does(suite):
-    run = suite("role-denies-meeting-delete")
+    run = suite("role-denies-meeting-delete", only="R4.4")
     message = run.check("R4.4", "alice.archer@example.com")["message"]
     assert re.search(r"target user alice\.archer cannot delete Meeting records: \[Meetings:delete\] Access denied", message)
     assert run.simulator.store.live_records(title_prefix=MARKER) == []  # the ledger removed it as the connection user
 
 
 def test_disabled_module_fails_the_probe_at_create(suite):
-    run = suite("role-disables-module")
+    run = suite("role-disables-module", only="R4.4")
     assert "cannot create Call records" in run.check("R4.4", "alice.archer@example.com")["message"]
 
 
 def test_unreadable_roles_are_not_verifiable_and_the_probes_decide(suite):
-    run = suite("roles-not-readable")
+    run = suite("roles-not-readable", only="R4.3 or R4.4")
     finding = run.check("R4.3", "alice.archer@example.com")
-    assert (finding["status"], finding["blocking"]) == ("unverified", True)
+    assert (finding["status"], finding["blocking"]) == ("unverified", True)  # the probes test no import or export
     assert "not verifiable through the API" in finding["message"] and "check by hand: in 1CRM" in finding["message"]
     assert run.check("R4.4", "alice.archer@example.com")["status"] == "passed"
-    assert (run.report["verdict"], run.exit_code) == ("INCOMPLETE", 101)  # the probes test no import or export
 
 
 def test_wrong_probe_password_fails_r44_without_revealing_it(suite):
-    run = suite("probe-password-wrong")
+    run = suite("probe-password-wrong", only="R4.4 or R4.5")
     finding = run.check("R4.4", "bob.baker@example.com")
     assert finding["status"] == "failed"
     assert "bob.baker cannot sign in with the password in PROBE_BOB_BAKER_PASSWORD" in finding["message"]
@@ -127,7 +123,7 @@ def test_wrong_probe_password_fails_r44_without_revealing_it(suite):
 
 
 def test_no_targets_file_fails_r41(suite):
-    run = suite("healthy", RIVA_TARGETS_FILE=None)
+    run = suite("healthy", only="R4.1 or R4.2", RIVA_TARGETS_FILE=None)
     assert run.check("R4.1")["status"] == "failed"
     assert "no target list: set RIVA_TARGETS_FILE" in run.check("R4.1")["message"]
     assert run.check("R4.2")["status"] == "unverified"
@@ -144,7 +140,7 @@ def test_read_only_mode_skips_probes_and_sends_no_write(suite):
 def test_records_not_created_by_the_run_are_never_modified_or_deleted(tmp_path):
     with Simulator("role-denies-meeting-delete") as simulator:
         before = simulator.store.snapshot()
-        run = run_suite(simulator.env(), tmp_path)
+        run = run_suite({**simulator.env(), "READINESS_LOAD_SECONDS": "0.5", **RELAXED_LOAD_LIMITS}, tmp_path)
         after = simulator.store.snapshot()
         live_probes = simulator.store.live_records(title_prefix=MARKER)
     assert run.report["verdict"] == "NO-GO"
@@ -155,12 +151,11 @@ def test_records_not_created_by_the_run_are_never_modified_or_deleted(tmp_path):
 
 
 def test_a_required_field_hidden_by_a_customisation_fails_r44_in_the_servers_words(suite):
-    run = suite("hidden-required-field")
+    run = suite("hidden-required-field", only="R4.4 or R4.5")
     finding = run.check("R4.4", "alice.archer@example.com")
-    assert finding["status"] == "failed", finding
+    assert (finding["status"], finding["blocking"]) == ("failed", True), finding
     assert ("1CRM refused the probe Lead: Field 'region' is required — a probe design problem or a server "
             "customisation, not missing rights") in finding["message"]
     assert "cannot create" not in finding["message"]
     assert run.check("R4.5", "alice.archer@example.com")["status"] == "passed"
-    assert run.report["verdict"] == "NO-GO"
     assert run.simulator.store.live_records(title_prefix=MARKER) == []

@@ -1,7 +1,7 @@
 """Every Step 1 and Step 5 check fails on the misconfiguration it exists to catch, and passes on a healthy server.
 
-Each test runs the whole readiness suite in a subprocess against one simulator preset and reads
-readiness.json, exactly as CI gating a go-live would.
+Each test runs the readiness suite against one simulator preset and reads readiness.json, as CI gating a go-live
+would: the whole catalogue where the verdict is the subject, else only the scenarios the test is about.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ def test_healthy_server_is_go_on_every_output(suite):
 
 
 def test_http_basic_sign_in_works_where_the_server_allows_it(suite):
-    run = suite("basic-auth")
-    assert run.report["verdict"] == "GO", run.output
+    run = suite("basic-auth", only="R1.5 or R3.1 or R4.4")  # the connection user and a probe user sign in
+    assert set(run.statuses.values()) == {"passed"}, run.output
     assert "HTTP Basic" in run.check("R1.5")["message"]
 
 
@@ -43,8 +43,8 @@ def test_unreachable_address_fails_r11(suite):
     with Simulator("plain-http") as gone:
         env = {**gone.env(), "RIVA_TARGETS_FILE": None, "READINESS_SERVER_FACTS": None}  # files gone with it
     started = time.monotonic()
-    run = suite("healthy", **env)  # the simulator above has stopped: nothing listens on its port
-    assert time.monotonic() - started < 45  # every check gives up promptly (~10 s when alone)
+    run = suite("healthy", only="R1.1 or R1.3", **env)  # the simulator above has stopped: nothing listens on its port
+    assert time.monotonic() - started < 30  # every check gives up promptly
     assert run.simulator.stats.requests == []
     assert run.exit_code == 1
     assert run.check("R1.1")["status"] == "failed"
@@ -66,27 +66,24 @@ def test_unreachable_address_fails_r11(suite):
     ],
 )
 def test_untrustworthy_certificates_fail_r12_and_block(suite, preset, message):
-    run = suite(preset)
+    run = suite(preset, only="R1.2")
     finding = run.check("R1.2")
     assert (finding["status"], finding["blocking"]) == ("failed", True)
     assert re.search(message, finding["message"]), finding["message"]
-    assert run.report["verdict"] == "NO-GO"
 
 
 def test_certificate_expiring_soon_is_an_advisory_finding(suite):
-    run = suite("expiring-cert")
+    run = suite("expiring-cert", only="R1.2")
     finding = run.check("R1.2")
     assert (finding["status"], finding["blocking"]) == ("failed", False)
     assert re.search(r"expires on \d{4}-\d\d-\d\d, in (9|10) days", finding["message"])
-    assert run.report["verdict"] == "GO" and run.exit_code == 0
 
 
 def test_plain_http_is_an_advisory_finding(suite):
-    run = suite("plain-http")
+    run = suite("plain-http", only="R1.2")
     finding = run.check("R1.2")
     assert (finding["status"], finding["blocking"]) == ("failed", False)
     assert "clear text" in finding["message"]
-    assert run.report["verdict"] == "GO"
 
 
 @pytest.mark.parametrize(
@@ -97,7 +94,7 @@ def test_plain_http_is_an_advisory_finding(suite):
     ],
 )
 def test_missing_sign_in_form_fails_r13(suite, preset, message):
-    run = suite(preset)
+    run = suite(preset, only="R1.3")
     assert run.check("R1.3")["status"] == "failed"
     assert re.search(message, run.check("R1.3")["message"])
 
@@ -110,14 +107,14 @@ def test_missing_sign_in_form_fails_r13(suite, preset, message):
     ],
 )
 def test_broken_web_sign_in_fails_r14(suite, preset, message):
-    run = suite(preset)
+    run = suite(preset, only="R1.4 or R1.5")
     assert run.check("R1.4")["status"] == "failed"
     assert re.search(message, run.check("R1.4")["message"]), run.check("R1.4")["message"]
     assert run.check("R1.5")["status"] == "passed"  # the API is a separate path
 
 
 def test_wrong_password_fails_web_and_api_sign_in_with_the_servers_words(suite):
-    run = suite("healthy", CRM_PASSWORD="not-the-password")
+    run = suite("healthy", only="R1.4 or R1.5", CRM_PASSWORD="not-the-password")
     assert "the web login refused riva_svc: 'You must specify a valid username and password.'" in run.check("R1.4")["message"]
     assert "riva_svc cannot sign in to the REST API with OAuth2 password grant" in run.check("R1.5")["message"]
 
@@ -130,10 +127,9 @@ def test_wrong_password_fails_web_and_api_sign_in_with_the_servers_words(suite):
     ],
 )
 def test_api_problems_fail_r15_with_their_own_message(suite, preset, message):
-    run = suite(preset)
-    assert run.check("R1.5")["status"] == "failed"
+    run = suite(preset, only="R1.5")
+    assert (run.check("R1.5")["status"], run.check("R1.5")["blocking"]) == ("failed", True)
     assert re.search(message, run.check("R1.5")["message"]), run.check("R1.5")["message"]
-    assert run.report["verdict"] == "NO-GO"
 
 
 @pytest.mark.parametrize(
@@ -168,14 +164,14 @@ def test_a_server_without_the_rest_api_is_incomplete_with_every_web_check_decide
 
 
 def test_server_accepting_any_user_fails_the_negative_control(suite):
-    run = suite("accepts-any-login")
+    run = suite("accepts-any-login", only="R1.6")
     finding = run.check("R1.6")
     assert finding["status"] == "failed"
     assert re.search(r"accepted the non-existent user 'riva-readiness-", finding["message"])
 
 
 def test_address_of_a_page_fails_r51_but_the_rest_still_runs(suite):
-    run = suite("healthy", CRM_URL=lambda simulator: f"{simulator.url}/index.php?module=Home&action=index")
+    run = suite("healthy", only="R5.1 or R1.5", CRM_URL=lambda simulator: f"{simulator.url}/index.php?module=Home&action=index")
     assert run.check("R5.1")["status"] == "failed"
     assert "points at the page 'index.php'" in run.check("R5.1")["message"]
     assert run.check("R1.5")["status"] == "passed"  # the suite itself works against the derived base address
@@ -183,15 +179,14 @@ def test_address_of_a_page_fails_r51_but_the_rest_still_runs(suite):
 
 @pytest.mark.parametrize("username, password", [("<connection-user>", "Sim-Riva-Pass-1"), ("riva_svc", None)])
 def test_missing_or_placeholder_credentials_fail_r52(suite, username, password):
-    run = suite("healthy", CRM_USERNAME=username, CRM_PASSWORD=password)
-    assert run.check("R5.2")["status"] == "failed"
+    run = suite("healthy", only="R5.2 or R1.4", CRM_USERNAME=username, CRM_PASSWORD=password)
+    assert (run.check("R5.2")["status"], run.check("R5.2")["blocking"]) == ("failed", True)
     assert re.search(r"(CRM_USERNAME still holds the placeholder|CRM_PASSWORD is not set)", run.check("R5.2")["message"])
     assert run.check("R1.4")["status"] == "unverified" and "see R5.2" in run.check("R1.4")["message"]
-    assert run.report["verdict"] == "NO-GO"
 
 
 def test_undetectable_version_fails_r53(suite):
-    run = suite("version-hidden")
+    run = suite("version-hidden", only="R5.3")
     assert run.check("R5.3")["status"] == "failed"
     assert "the connection sheet is incomplete: missing the CRM version" in run.check("R5.3")["message"]
 

@@ -13,7 +13,7 @@ from hostile import dripping, hostile_server
 from suite_runner import PROJECT_ROOT, demo_environment, finish_suite
 
 pytestmark = pytest.mark.slow
-LIMIT = 20
+LIMIT = 8
 BOUND = LIMIT + 15  # start-up, clean-up and reports, on a busy machine; far below the minutes of a dripping run
 
 
