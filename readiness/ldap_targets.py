@@ -65,7 +65,10 @@ class LdapSource:
     @property
     def description(self) -> str:
         chosen = f"group {self.group}" if self.group else f"filter {self.filter} under {self.base_dn}"
-        return f"{chosen} ({self.url})"
+        # the report says how the bind password crossed the network; ldaps:// says it in the URL
+        transport = ("" if self.use_ssl else ", StartTLS" if self.start_tls
+                     else ", plain LDAP without TLS: RIVA_TARGETS_LDAP_PLAIN=yes")
+        return f"{chosen} ({self.url}{transport})"
 
 
 @dataclass(frozen=True)

@@ -179,3 +179,10 @@ def user(dn: str, *, proxies: tuple[str, ...] = (), mail: str | None = None, con
 def group(dn: str, members: list[str]) -> str:
     cn = dn.split(",", 1)[0].split("=", 1)[1]
     return "\n".join([f"dn: {dn}", "objectClass: groupOfNames", f"cn: {cn}", *(f"member: {m}" for m in members)]) + "\n"
+
+
+def referral(dn: str, url: str) -> str:
+    """An entry another server holds (RFC 3296): a subtree search returns its URL, never its entries."""
+    ou = dn.split(",", 1)[0].split("=", 1)[1]
+    return "\n".join([f"dn: {dn}", "objectClass: referral", "objectClass: extensibleObject", f"ou: {ou}",
+                      f"ref: {url}"]) + "\n"

@@ -40,7 +40,7 @@ def test_healthy_with_directory_targets_is_go_and_no_output_holds_a_secret(tmp_p
     [listed] = [c for c in run.report["checks"] if c["id"] == "R4.1"]
     assert listed["status"] == "passed" and listed["message"].startswith(
         f"the directory's group {group_dn(SUFFIX)} (ldap://127.0.0.1:")
-    assert "has 2 mailboxes, 1 nested groups followed" in listed["message"]
+    assert ", StartTLS) has 2 mailboxes, 1 nested groups followed" in listed["message"]
     assert run.check("R4.2", "bob.baker@example.com")["message"].startswith(
         f"primary SMTP bob.baker@example.com (cn=mailbox 00001 bob.baker,ou=people,{SUFFIX}): matches exactly one")
     assert run.check("R4.4", "alice.archer@example.com")["status"] == "passed"  # probe users joined by address

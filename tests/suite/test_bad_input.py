@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from suite_runner import run_suite
 
 from crm_simulator import Simulator
+from ldap_server import SUFFIX, running_slapd
 from readiness.config import load_settings, parse_crm_address
 from readiness.errors import ConfigError
 from readiness.targets import read_targets
@@ -52,6 +53,11 @@ CASES = {
     # Once an internal error (exit 3, a traceback, the previous GO left in place): the parser's recursion.
     "deeply nested waivers": ({"w.yml": "waivers: " + "[" * 50_000 + "]" * 50_000 + "\n"},
                               {"READINESS_WAIVERS_FILE": "{w.yml}"}, r"w\.yml:1: nested more than 10 levels deep"),
+    # the directory is read while the settings load (a real slapd, see the `ldap` fixture): its faults stop the run too
+    "LDAP bind refused": ({}, {"RIVA_TARGETS_LDAP_PASSWORD": "wrong-password"},
+                          r"RIVA_TARGETS_LDAP_BIND_DN: the directory refused the bind as .* \(invalidCredentials\)"),
+    "LDAP base DN that does not exist": ({}, {"RIVA_TARGETS_LDAP_BASE_DN": f"ou=nowhere,{SUFFIX}"},
+                                         r"RIVA_TARGETS_LDAP_BASE_DN: ou=nowhere,dc=corp,dc=example does not exist"),
 }
 
 # Inputs that once crashed the settings loader (an internal error): in-process, each must be one ConfigError.
@@ -128,10 +134,18 @@ def simulator():
         yield sim
 
 
+@pytest.fixture(scope="module")
+def ldap(tmp_path_factory):
+    with running_slapd(tmp_path_factory.mktemp("slapd")) as server:
+        yield server
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES)
-def test_bad_input_stops_the_run_before_any_request(case, simulator, tmp_path):
+def test_bad_input_stops_the_run_before_any_request(case, simulator, tmp_path, request):
     files, overrides, expected = CASES[case]
+    if any(name.startswith("RIVA_TARGETS_LDAP_") for name in overrides):  # a directory that works but for the fault
+        overrides = request.getfixturevalue("ldap").env(RIVA_TARGETS_LDAP_FILTER="(cn=*)", **overrides)
     paths = {}
     for name, content in files.items():
         paths[name] = tmp_path / name

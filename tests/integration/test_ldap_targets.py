@@ -19,7 +19,7 @@ from readiness.errors import ConfigError
 from readiness.ldap_targets import Finding, Mailbox, mailbox_of, read_directory
 from readiness.targets import Target
 from readiness.users import CrmUser, Directory
-from ldap_server import READER_DN, READER_PASSWORD, SUFFIX, free_port, group, running_slapd, user
+from ldap_server import READER_DN, READER_PASSWORD, SUFFIX, free_port, group, referral, running_slapd, user
 
 PEOPLE, GROUPS, CONTACTS = f"ou=people,{SUFFIX}", f"ou=groups,{SUFFIX}", f"ou=contacts,{SUFFIX}"
 SYNC, SALES = f"cn=Riva Sync,{GROUPS}", f"cn=Riva Sales,{GROUPS}"
@@ -170,7 +170,7 @@ def test_the_targets_file_adds_probe_users_by_address_and_its_strays_are_finding
                              f"{dn('Anna Berg')}, whose primary SMTP address is anna.berg@corp.example — write "
                              "anna.berg@corp.example in the targets file",
         "stranger@corp.example": f"stranger@corp.example (targets file line 4) is not a mailbox of the group {SYNC} "
-                                 f"({slapd.url}) — add the user to it, or remove the row",
+                                 f"({slapd.url}, StartTLS) — add the user to it, or remove the row",
     }
 
 
@@ -178,7 +178,7 @@ def test_r41_reports_each_finding_and_r42_names_the_entry_and_the_exact_mismatch
     s = settings(slapd, RIVA_TARGETS_LDAP_GROUP=SYNC)
     listed = target_users.target_list(SimpleNamespace(settings=s))
     assert listed[0].passed and listed[0].message == (
-        f"the directory's group {SYNC} ({slapd.url}) has 28 mailboxes, 1 nested groups followed (34 entries read), "
+        f"the directory's group {SYNC} ({slapd.url}, StartTLS) has 28 mailboxes, 1 nested groups followed (34 entries read), "
         "0 of them probe users")
     blocking = sorted(o.subject for o in listed if not o.passed and not o.advisory)
     assert blocking == sorted([dn("Frank Fuzzy"), dn("Ghost Gone")])
@@ -225,7 +225,7 @@ def crm_user(name, email1, email2=""):
 def test_ldaps_with_the_ca_bundle_reads_the_group(slapd):
     s = settings(slapd, RIVA_TARGETS_LDAP_URL=slapd.ldaps_url, RIVA_TARGETS_LDAP_PLAIN=None,
                  RIVA_TARGETS_LDAP_GROUP=SYNC)
-    assert len(s.targets) == BULK + 3
+    assert len(s.targets) == BULK + 3 and s.directory.source == f"group {SYNC} ({slapd.ldaps_url})"
 
 
 @pytest.mark.parametrize("url", ["ldaps", "starttls"])
@@ -340,6 +340,25 @@ def test_plain_ldap_needs_the_opt_in_and_starttls_is_used_otherwise(tmp_path):
                                 "password in clear: only on a trusted network)")
         s = settings(plain, RIVA_TARGETS_LDAP_PLAIN="yes", RIVA_TARGETS_LDAP_FILTER="(cn=Anna Berg)")
         assert [t.email for t in s.targets] == ["anna.berg@corp.example"]
+        # the report says that the bind password crossed the network in clear
+        [listed] = target_users.target_list(SimpleNamespace(settings=s))
+        assert listed.message == (
+            f"the directory's filter (cn=Anna Berg) under {SUFFIX} ({plain.url}, plain LDAP without TLS: "
+            "RIVA_TARGETS_LDAP_PLAIN=yes) has 1 mailboxes (1 entries read), 0 of them probe users")
+        assert listed.evidence["source"] == s.directory.source
+
+
+def test_referrals_are_counted_and_not_followed(tmp_path):
+    elsewhere = f"ldap://dc2.branch.example/ou=branch,{SUFFIX}"
+    with running_slapd(tmp_path / "referral") as server:
+        server.load(f"dn: {PEOPLE}\nobjectClass: organizationalUnit\nou: people\n\n"
+                    + user(dn("Anna Berg"), proxies=("SMTP:anna.berg@corp.example",)) + "\n"
+                    + referral(f"ou=branch,{SUFFIX}", elsewhere))
+        s = settings(server, RIVA_TARGETS_LDAP_FILTER="(cn=Anna Berg)")
+    assert [t.email for t in s.targets] == ["anna.berg@corp.example"]
+    assert s.directory.findings == (Finding(SUFFIX, f"1 referrals to other servers were not followed ({elsewhere}??sub): "
+                                            "entries held there are not read — narrow RIVA_TARGETS_LDAP_BASE_DN to "
+                                            "the users' domain if they live elsewhere"),)
 
 
 def test_the_simulators_directory_has_one_deliberate_mismatch_only_outside_the_healthy_preset():
