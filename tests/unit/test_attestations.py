@@ -215,7 +215,7 @@ def test_attest_command_reads_the_last_run(tmp_path, capsys):
 
 
 def recorder(attestations=(), waivers=()):
-    from readiness.plugin import CheckRecorder
+    from readiness.plugin.recorder import CheckRecorder
     from readiness.redaction import Redactor
     from readiness.waivers import WaiverBook
 
@@ -236,7 +236,7 @@ def test_an_unverified_outcome_skips_the_scenario_as_unverified_even_beside_a_pa
 
 def test_a_covered_unverified_outcome_skips_as_attested_and_a_failure_is_never_hidden_by_one():
     from readiness.outcome import Outcome
-    from readiness.plugin import CheckFailed
+    from readiness.plugin.recorder import CheckFailed
 
     with pytest.raises(pytest.skip.Exception, match=r"^ATTESTED: R4\.3 roles not readable - checked Admin > Roles by "
                                                     r"hand \(attested by M\. Jones, checked on 2026-11-30"):
