@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import re
 import shutil
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -180,6 +182,19 @@ def _normalise_base_path(base_path: str) -> str:
     return "" if base == "/" else base
 
 
+_PORT_ATTEMPTS = 20
+
+
+def _ipv6_loopback_free(port: int) -> bool | None:
+    """Whether ::1 has this port free; None where the host has no IPv6 loopback."""
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as probe:
+            probe.bind(("::1", port))
+        return True
+    except OSError as exc:
+        return False if exc.errno == errno.EADDRINUSE else None
+
+
 class Simulator:
     """A simulated 1CRM server in a background thread. Use as a context manager or start()/stop()."""
 
@@ -213,8 +228,8 @@ class Simulator:
         self._requested_port = port
         self._log_requests = log_requests
         self._lock = threading.Lock()
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._servers: list[BaseWSGIServer] = []  # 127.0.0.1, and ::1 where the host has IPv6
+        self._threads: list[threading.Thread] = []
         self._tmpdir: Path | None = None
         self._ca_bundle: Path | None = None
         self._auth: AuthState | None = None
@@ -227,7 +242,7 @@ class Simulator:
 
     def start(self) -> "Simulator":
         with self._lock:
-            if self._server is not None:
+            if self._servers:
                 return self
             try:
                 self._start()
@@ -247,39 +262,54 @@ class Simulator:
         self.capacity = Capacity(self.faults.wrap(create_app(ctx)), self.preset)  # a hung request holds a worker
         inner = self.middleware(self.capacity) if self.middleware else self.capacity
         app = _Mount(inner, self.base_path, self.stats)
-        try:
-            server = make_server(
-                self.host,
-                self._requested_port,
-                app,
-                threaded=True,
-                request_handler=_handler_class(self._log_requests),
-                ssl_context=ssl_context,
+        servers = [self._listen(self.host, self._requested_port, app, ssl_context)]
+        if self.host == "127.0.0.1" and not self._requested_port:
+            # `localhost` is ::1 as well, which PHP and some Windows set-ups try first: listen there on the same port.
+            for attempt in range(_PORT_ATTEMPTS):
+                free = _ipv6_loopback_free(servers[0].port)
+                if free is None:
+                    break  # a host without IPv6 resolves localhost to 127.0.0.1 only
+                if free:
+                    try:
+                        servers.append(self._listen("::1", servers[0].port, app, ssl_context))
+                        break
+                    except OSError:
+                        pass  # taken since: another port
+                servers[0].server_close()
+                if attempt == _PORT_ATTEMPTS - 1:
+                    raise OSError(errno.EADDRINUSE, "crm_simulator: no port free on both 127.0.0.1 and ::1")
+                servers = [self._listen(self.host, 0, app, ssl_context)]
+        self._servers = servers
+        self.port = servers[0].port
+        for server in servers:
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.1},  # stop() returns within ~0.1 s
+                name=f"crm-simulator-{self.preset.name}-{self.port}",
+                daemon=True,
             )
+            thread.start()
+            self._threads.append(thread)
+
+    def _listen(self, host: str, port: int, app, ssl_context) -> BaseWSGIServer:
+        try:
+            return make_server(host, port, app, threaded=True, request_handler=_handler_class(self._log_requests),
+                               ssl_context=ssl_context)
         except SystemExit:
             # werkzeug reports a busy port by printing and exiting; a library must raise instead.
-            raise OSError(f"crm_simulator: cannot listen on {self.host}:{self._requested_port}") from None
-        self._server = server
-        self.port = server.port
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.1},  # stop() returns within ~0.1 s
-            name=f"crm-simulator-{self.preset.name}-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
+            raise OSError(errno.EADDRINUSE, f"crm_simulator: cannot listen on {host}:{port}") from None
 
     def stop(self) -> None:
         with self._lock:
             self._cleanup()
 
     def _cleanup(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
+        servers, threads = self._servers, self._threads
+        self._servers, self._threads = [], []
         if self._context is not None:
             self._context.stopping.set()  # releases stalled pages (the *-hangs presets)
         self.faults.release()  # hanging requests end when the server stops
-        if server is not None:
+        for server, thread in zip(servers, threads + [None] * len(servers)):
             if thread is not None and thread.is_alive():
                 server.shutdown()
                 thread.join(timeout=5)
@@ -297,7 +327,7 @@ class Simulator:
 
     @property
     def running(self) -> bool:
-        return self._server is not None
+        return bool(self._servers)
 
     # ----- what clients need -------------------------------------------------------------------
 
