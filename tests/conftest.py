@@ -1,4 +1,5 @@
-"""Runs the readiness suite as a user would (a pytest subprocess) against the built-in simulator."""
+"""Fixtures of every test layer: `suite` runs the readiness suite (in this process, see suite_runner.py) against a
+fresh simulator; `host_browser` is this host's Chromium."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def suite(tmp_path):
         with Simulator(preset, **(simulator_options or {})) as simulator:
             # fast: no browser (the browser tests ask for one) and a short concurrency probe, whose latency
             # limits a loaded machine cannot exceed (a test about R2.2's limits sets its own)
-            env = {"READINESS_LOAD_SECONDS": "0.5", **RELAXED_LOAD_LIMITS, **simulator.env(), "READINESS_BROWSER": "off"}
+            env = {"READINESS_LOAD_SECONDS": "1", **RELAXED_LOAD_LIMITS, **simulator.env(), "READINESS_BROWSER": "off"}
             for name, value in overrides.items():
                 value = value(simulator) if callable(value) else value
                 env.pop(name, None) if value is None else env.__setitem__(name, value)

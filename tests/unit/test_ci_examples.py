@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "ci"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "ci"
 EVIDENCE = ("reports/junit.xml", "reports/readiness-summary.html", "reports/readiness-report.html")
 SECRETS = ("CRM_PASSWORD", "CRM_CLIENT_SECRET", "PROBE_ALICE_PASSWORD")
 # How each system hands over a secret: the only right side a secret variable may have.

@@ -14,7 +14,7 @@ from allure_commons import model2
 
 from readiness.config import load_settings
 from readiness.connection_info import ConnectionSheet, md_cell, sheet_outcome
-from readiness.redaction import MASK, Redactor
+from readiness.redaction import MASK
 from readiness.report_redaction import RedactingFileLogger, redacted_longrepr
 from readiness.run import ReadinessRun, redactor_for
 from readiness.server_info import ServerInfo

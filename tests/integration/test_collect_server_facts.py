@@ -19,7 +19,7 @@ import pytest
 from readiness import sizing
 from readiness.config import load_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 COLLECTOR = ROOT / "tools" / "collect-server-facts.sh"
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 APACHE = shutil.which("apache2", path=SEARCH_PATH) or shutil.which("httpd", path=SEARCH_PATH)

@@ -205,7 +205,7 @@ def test_the_same_verdict_in_every_output(suite, preset, verdict, exit_code):
     assert environment["Verdict"] == verdict and environment["CRM.address"] == crm
     if verdict == "INCOMPLETE":  # the reason, and the scenario skipped as UNVERIFIED in JUnit and Allure
         assert run.report["reasons"] == ["R4.3 unverified for 2 targets"]
-        assert f"VERDICT: INCOMPLETE - R4.3 unverified for 2 targets" in run.output
+        assert "VERDICT: INCOMPLETE - R4.3 unverified for 2 targets" in run.output
         assert "    UNVERIFIED (blocking) R4.3 [alice.archer@example.com]: not verifiable through the API" in run.output
         assert properties["readiness_unverified"] == "2" and environment["Unverified"] == "2"
         [skipped] = [c.find("skipped") for c in junit(run).iter("testcase") if "r43" in c.get("name")]

@@ -9,7 +9,7 @@ from gherkin.parser import Parser
 from readiness.catalogue import REQUIREMENTS
 from readiness.config import PLACEHOLDERS, SETTING_NAMES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def scenarios():

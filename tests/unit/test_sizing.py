@@ -12,7 +12,7 @@ from readiness import sizing
 from readiness.config import load_settings
 from readiness.errors import ConfigError
 
-FACTS = Path(__file__).parent / "data" / "server-facts"
+FACTS = Path(__file__).parents[1] / "data" / "server-facts"
 BASE = {"CRM_URL": "https://crm.example.com", "READINESS_ENV_FILE": "none"}
 
 

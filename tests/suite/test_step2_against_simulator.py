@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 pytestmark = pytest.mark.slow
-FACTS = Path(__file__).parent / "data" / "server-facts"
+FACTS = Path(__file__).parents[1] / "data" / "server-facts"
 
 
 def test_healthy_server_passes_step_2_and_the_sheet_shows_what_it_sustained(suite):

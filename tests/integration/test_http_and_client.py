@@ -7,7 +7,7 @@ import requests
 from urllib3.response import HTTPResponse
 
 from crm_simulator import Simulator
-from readiness.client import CrmApi, OAuth2PasswordAuth, parse_reply
+from readiness.client import OAuth2PasswordAuth, parse_reply
 from readiness.config import load_settings
 from readiness.errors import (AccessDenied, ApiNotAvailable, AuthenticationFailed, CrmUnreachable, NonTlsRefused,
                               ReadOnlyViolation, ServerError, UnexpectedReply)

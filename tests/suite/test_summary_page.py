@@ -223,7 +223,7 @@ def test_the_verdict_is_visible_without_scrolling_and_the_page_loads_nothing(hos
 
 @pytest.mark.slow
 def test_the_run_writes_the_summary_page_with_its_charts_and_targets_and_names_it(suite):
-    facts = Path(__file__).parent / "data" / "server-facts" / "does-not-fit.json"
+    facts = Path(__file__).parents[1] / "data" / "server-facts" / "does-not-fit.json"
     run = suite("healthy", READINESS_SERVER_FACTS=str(facts), CHANGE_TICKET="CHG-<b>42</b>")
     assert run.exit_code == 1 and run.report["reasons"] == ["R2.3 failed (memory)"]
     page = run.reports_dir / "readiness-summary.html"

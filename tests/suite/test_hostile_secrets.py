@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import re
 import selectors
 import socket
 import threading
@@ -168,7 +167,7 @@ def test_a_hostile_server_gets_no_secret_into_any_output(tmp_path):
     assert tunnels and len(issued) >= 4
     assert run.check("R1.1")["status"] == "passed"  # the CRM answered through the tunnel
     # The web login's {"message": 42} once crashed with the password as a local (now a refusal in its words;
-    # a traceback with locals is shown redacted by tests/test_output_safety.py).
+    # a traceback with locals is shown redacted by tests/unit/test_output_safety.py).
     assert run.check("R1.4")["status"] == "failed" and "'42'" in run.check("R1.4")["message"]
     attachments = "".join(p.read_text(encoding="utf-8", errors="replace")
                           for p in (run.reports_dir / "allure-results").glob("*-attachment*"))
