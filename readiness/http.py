@@ -338,6 +338,14 @@ class CrmSession(requests.Session):
         self.headers["User-Agent"] = "riva-readiness"
         self.hooks["response"].append(lambda response, **_: self.log.record(response))
 
+    @classmethod
+    def for_settings(cls, settings, log: ExchangeLog, **overrides):
+        """A session with the run's policies (timeout, TLS trust, proxy, read-only mode): the one place every
+        session of the suite, the concurrency probe's included, takes them from."""
+        policies = {"timeout": settings.timeout, "verify": settings.tls_verify, "proxy": settings.proxy,
+                    "read_only": settings.read_only, "log": log}
+        return cls(**{**policies, **overrides})
+
     def guard(self, method: str, url: str, headers) -> None:
         """G1: in read-only mode nothing but reads and sign-ins leaves the process."""
         verb = self.effective_verb(method, headers)

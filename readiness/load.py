@@ -131,7 +131,7 @@ class _ProbeSession(CrmSession):
 
     It never retries: a retry would hide a refusal from the measurement and add load."""
 
-    def __init__(self, budget: _Budget, **kwargs):
+    def __init__(self, *, budget: _Budget, **kwargs):
         super().__init__(**kwargs)
         self.budget = budget
         adapter = CrmAdapter(self, max_retries=0, pool_maxsize=1)
@@ -221,8 +221,8 @@ def probe(settings: Settings, user: Credentials, redactor: Redactor, *, web: boo
     client_secret = settings.client_secret.reveal() if settings.client_secret else None
 
     def new_api() -> CrmApi | WebClient:
-        session = _ProbeSession(budget, timeout=settings.timeout, verify=settings.tls_verify, proxy=settings.proxy,
-                                read_only=True, log=log)  # the probe only reads, whatever READINESS_MODE says
+        session = _ProbeSession.for_settings(settings, log, budget=budget,
+                                             read_only=True)  # the probe only reads, whatever READINESS_MODE says
         if web:
             return WebClient(session, settings.crm.base, user)
         return CrmApi(session, settings.crm.base, username=user.username, password=password,

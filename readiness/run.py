@@ -6,6 +6,7 @@ import secrets
 import threading
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import NamedTuple
 
 from faker import Faker
 
@@ -23,6 +24,16 @@ from .redaction import Redactor
 from .rest_api import RestApi
 from .rest_api import detect as detect_rest_api
 from .server_info import ServerInfo, detect
+
+
+class MatchedTarget(NamedTuple):
+    target: Target
+    user: CrmUser  # the one active CRM user with the target's address as primary e-mail
+
+
+class ProbeRun(NamedTuple):
+    problem: str | None  # why the probe user could not sign in; then no results
+    results: list[ProbeResult]
 
 
 def new_run_id() -> str:
@@ -45,7 +56,7 @@ class ReadinessRun:
         self.redactor = redactor or redactor_for(settings)  # the plugin passes the run's one redactor
         self.log = ExchangeLog(self.redactor)
         self._sessions: list[CrmSession] = []
-        self._probes: dict[str, tuple[str | None, list[ProbeResult]]] = {}
+        self._probes: dict[str, ProbeRun] = {}
         self._faker = Faker()
         self._fields_meta: dict[str, FieldsMeta] = {}
         self._fields_meta_lock = threading.Lock()
@@ -55,8 +66,7 @@ class ReadinessRun:
 
     def session(self) -> CrmSession:
         """A fresh session (own cookies), with every policy of the suite applied."""
-        s = self.settings
-        session = CrmSession(timeout=s.timeout, verify=s.tls_verify, proxy=s.proxy, read_only=s.read_only, log=self.log)
+        session = CrmSession.for_settings(self.settings, self.log)
         self._sessions.append(session)
         return session
 
@@ -110,16 +120,16 @@ class ReadinessRun:
                 self._fields_meta[model] = read_fields_meta(api or self.connection_api, model)
             return self._fields_meta[model]
 
-    def matched_targets(self) -> list[tuple[Target, CrmUser]]:
+    def matched_targets(self) -> list[MatchedTarget]:
         """Targets that match a CRM user Riva could act as (the others fail R4.2)."""
         pairs = []
         for target in self.settings.targets:
             match = self.directory.match(target.email)
             if match.user is not None and match.user.usable:
-                pairs.append((target, match.user))
+                pairs.append(MatchedTarget(target, match.user))
         return pairs
 
-    def probe(self, target: Target, user: CrmUser) -> tuple[str | None, list[ProbeResult]]:
+    def probe(self, target: Target, user: CrmUser) -> ProbeRun:
         """Signs in as the probe user and probes every datatype, once per process (R4.4 and R4.5 share it)."""
         if target.email not in self._probes:
             password = self.settings.probe_password(target.password_env)
@@ -127,7 +137,7 @@ class ReadinessRun:
             problem = sign_in_problem(api, target.password_env)
             prober = Prober(api, self.ledger, self.run_id, self._faker, lambda model: self.fields_meta(model, api))
             results = [] if problem else [prober.probe(model) for model in self.settings.datatypes]
-            self._probes[target.email] = (problem, results)
+            self._probes[target.email] = ProbeRun(problem, results)
         return self._probes[target.email]
 
     def close(self) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from . import probes, roles
 from .errors import CrmError
@@ -190,36 +191,42 @@ def probe_users(run: ReadinessRun) -> list[ProbeUser] | Outcome:
     return [ProbeUser(t, matched.get(t.email)) for t in wanted]
 
 
-def run_probes(run: ReadinessRun, users: list[ProbeUser]) -> dict[str, tuple[ProbeUser, str | None, list]]:
-    """address -> (probe user, sign-in problem, probe results); probes run once per process."""
+class Probed(NamedTuple):
+    probe_user: ProbeUser
+    problem: str | None  # why it could not sign in
+    results: list[probes.ProbeResult]  # one per datatype; none without a CRM user or a sign-in
+
+
+def run_probes(run: ReadinessRun, users: list[ProbeUser]) -> dict[str, Probed]:
+    """address -> what probing its user gave; probes run once per process."""
     results = {}
     for probe_user in users:
         if probe_user.user is None:
-            results[probe_user.target.email] = (probe_user, None, [])
+            results[probe_user.target.email] = Probed(probe_user, None, [])
         else:
-            results[probe_user.target.email] = (probe_user, *run.probe(probe_user.target, probe_user.user))
+            results[probe_user.target.email] = Probed(probe_user, *run.probe(probe_user.target, probe_user.user))
     return results
 
 
-def crud(results) -> list[Outcome]:
+def crud(results: dict[str, Probed]) -> list[Outcome]:
     """R4.4"""
     outcomes = []
-    for address, (probe_user, problem, probe_results) in results.items():
-        if probe_user.user is None:
+    for address, probed in results.items():
+        if probed.probe_user.user is None:
             outcomes.append(Outcome.not_verifiable("no CRM user to sign in as (see R4.2)", subject=address))
-        elif problem:
-            outcomes.append(Outcome.fail(problem, subject=address))
+        elif probed.problem:
+            outcomes.append(Outcome.fail(probed.problem, subject=address))
         else:
-            outcomes.append(probes.crud_outcome(address, probe_user.user, probe_results))
+            outcomes.append(probes.crud_outcome(address, probed.probe_user.user, probed.results))
     return outcomes
 
 
-def ownership(results) -> list[Outcome]:
+def ownership(results: dict[str, Probed]) -> list[Outcome]:
     """R4.5"""
     outcomes = []
-    for address, (probe_user, problem, probe_results) in results.items():
-        if probe_user.user is None or problem:
+    for address, probed in results.items():
+        if probed.probe_user.user is None or probed.problem:
             outcomes.append(Outcome.not_verifiable(f"{address} could not be probed (see R4.4)", subject=address))
         else:
-            outcomes.append(probes.ownership_outcome(address, probe_user.user, probe_results))
+            outcomes.append(probes.ownership_outcome(address, probed.probe_user.user, probed.results))
     return outcomes
