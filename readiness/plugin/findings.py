@@ -32,8 +32,9 @@ def attach(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
     if not (report.when == "call" or (report.when == "setup" and not report.passed)):
         return report
     found = of_report(requirement, report, call, recorder)
-    report.user_properties.append((FINDINGS, [f.__dict__ for f in found]))
-    report.user_properties.append((FACTS, dict(recorder.facts) if recorder else {}))
+    # Redacted here: under xdist only this worker's redactor knows the tokens this worker saw on the wire.
+    report.user_properties.append((FINDINGS, redactor.mapping([f.__dict__ for f in found])))
+    report.user_properties.append((FACTS, redactor.mapping(dict(recorder.facts)) if recorder else {}))
     return report
 
 

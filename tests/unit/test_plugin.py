@@ -82,16 +82,18 @@ def test_a_skip_reason_is_skipped_and_an_unverified_one_is_unverified():
     assert [f.status for f in findings.of_report(R14, unverified, call(), None)] == ["unverified"]
 
 
-def test_findings_and_facts_ride_in_the_report_properties_to_the_controller():
-    item = SimpleNamespace(iter_markers=lambda: [SimpleNamespace(name="R4.2")],
-                           config=SimpleNamespace(stash={STATE: state_with()}))
-    check = recorder(Outcome.fail("no CRM user", subject="bo@x.org"))
-    check.note(version="8.7.7")
+def test_findings_and_facts_ride_in_the_report_properties_to_the_controller_redacted_by_the_worker():
+    worker = state_with()
+    worker.redactor.add("token-seen-by-this-worker-only")  # as the worker's sessions learn tokens on the wire
+    item = SimpleNamespace(iter_markers=lambda: [SimpleNamespace(name="R4.2")], config=SimpleNamespace(stash={STATE: worker}))
+    check = recorder(Outcome.fail("the CRM echoed token-seen-by-this-worker-only", subject="bo@x.org"))
+    check.note(version="8.7.7", server_source="/about?sid=token-seen-by-this-worker-only")
     made = findings.attach(item, call(CheckFailed("R4.2 no CRM user Unit-Pass-1")), report(), check)
     found, facts, cleanup = findings.carried(made)
-    assert [(f.id, f.subject, f.status) for f in found] == [("R4.2", "bo@x.org", "failed")]
-    assert (facts, cleanup) == ({"version": "8.7.7"}, None)
+    assert [(f.id, f.subject, f.status, f.message) for f in found] == [("R4.2", "bo@x.org", "failed", "the CRM echoed ***")]
+    assert (facts, cleanup) == ({"version": "8.7.7", "server_source": "/about?sid=***"}, None)
     assert made.longrepr == "R4.2 no CRM user ***"  # the finding, not a stack trace, and never a secret
+    assert "token-seen-by-this-worker-only" not in repr(made.user_properties)  # the controller's redactor never saw it
 
 
 # -- the verdict document ------------------------------------------------------------------------------
