@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import sys
 
 import pytest
 from fake_crm import FakeCrm
@@ -401,3 +404,24 @@ def test_the_sweep_removes_confirmed_leftovers_of_any_run_and_says_how_it_search
     assert report.problems == [] and {r.record_id for r in report.removed} == leftovers
     assert {record_id for _, record_id in api.records} == look_alikes
     assert not any("assigned_user_id" in c[2] for c in api.calls if c[0] == "list")
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="sends SIGINT to itself")
+def test_a_second_and_third_ctrl_c_during_the_cleanup_never_leave_a_record_behind():
+    class Impatient(FakeCrm):
+        def delete(self, model, record_id):
+            os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C again while the cleanup deletes
+            return super().delete(model, record_id)
+
+    api = Impatient(crm().meta)
+    ledger = Ledger(lambda: api)
+    for model in ("Meeting", "Call", "Task"):
+        marker = Marker.new(model, RUN)
+        ledger.create(api, marker, marker.data())
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as under pytest: Ctrl-C raises
+    try:
+        with pytest.raises(KeyboardInterrupt, match="deferred until cleanup finished"):
+            ledger.undo()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert api.records == {} and ledger.pending == []  # every delete ran and was verified; the interrupt came after
