@@ -57,6 +57,15 @@ class ConnectionSheet:
     targets: list[tuple[str, str]] = field(default_factory=list)  # (address, status)
     concurrency: str = "not measured by this run"
 
+    @classmethod
+    def of(cls, settings: Settings, server: ServerInfo, targets: list[tuple[str, str]] | None = None,
+           concurrency: str = "not measured by this run") -> "ConnectionSheet":
+        """The sheet of this run's settings; each target with its status (by default: not checked)."""
+        if not targets:
+            targets = [(t.email, "not checked by this run") for t in settings.targets]
+        return cls(settings.crm.base, settings.username, server, proxy=settings.proxy, targets=targets,
+                   concurrency=concurrency)
+
     def gaps(self) -> list[str]:
         missing = []
         if not self.username:

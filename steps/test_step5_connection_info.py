@@ -22,8 +22,7 @@ def examine_credentials(settings):
 def gather_connection_information(settings, readiness_run, check):
     server = readiness_run.server
     check.note(**server.facts())
-    sheet = connection_info.ConnectionSheet(settings.crm.base, settings.username, server, proxy=settings.proxy,
-                                            targets=[(t.email, "not checked yet") for t in settings.targets])
+    sheet = connection_info.ConnectionSheet.of(settings, server)
     outcome = connection_info.sheet_outcome(sheet, readiness_run.redactor)
     allure.attach(readiness_run.redactor.text(sheet.render()), name="Connection sheet",
                   attachment_type=allure.attachment_type.TEXT)

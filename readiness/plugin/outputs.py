@@ -25,10 +25,7 @@ def connection_sheet(settings: Settings, facts: dict, findings: list[Finding]) -
     server = ServerInfo(facts.get("version"), facts.get("edition"), bool(facts.get("hosted")),
                         facts.get("server_source", "not detected by this run"))
     targets = [(f.subject, f.status) for f in findings if f.id == "R4.2" and f.subject]
-    if not targets:
-        targets = [(t.email, "not checked by this run") for t in settings.targets]
-    return ConnectionSheet(settings.crm.base, settings.username, server, proxy=settings.proxy, targets=targets,
-                           concurrency=facts.get("concurrency", "not measured by this run")).render()
+    return ConnectionSheet.of(settings, server, targets, facts.get("concurrency", "not measured by this run")).render()
 
 
 def target_rows(facts: dict, findings: list[Finding]) -> str | None:
