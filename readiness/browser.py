@@ -31,10 +31,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from . import access, tls
-from .config import BrowserSettings, CrmAddress, Credentials
+from .config import BrowserSettings, CrmAddress, Credentials, Settings
 from .errors import ReadinessError
 from .outcome import Outcome
-from .run import ReadinessRun
+from .http import CrmSession
 from .weblogin import (ERROR_CLASS, ERROR_IDS, FORM_IDS, HOME_PAGE, HUMAN_CHECK, LOGIN_PAGES, LOGOUT_PAGE, SignIn, is_home,
                        off_origin, same_origin)
 
@@ -377,12 +377,12 @@ class _Visit:
 # -- R1.4 from this host ---------------------------------------------------------------------------------------------
 
 
-def web_sign_in(crm: CrmAddress, user: Credentials, run: ReadinessRun, keep_screenshot: Callable[[str, bytes], Path]) -> Outcome:
+def web_sign_in(crm: CrmAddress, user: Credentials, settings: Settings, new_session: Callable[[], CrmSession],
+                keep_screenshot: Callable[[str, bytes], Path]) -> Outcome:
     """R1.4: in a real browser where one can be used; else the scripted web login, saying so (unless required)."""
-    settings = run.settings
     choice = settings.browser
     if choice.mode == "off":
-        return _noted(access.web_sign_in(crm, run.session(), user), "READINESS_BROWSER=off: a scripted web login")
+        return _noted(access.web_sign_in(crm, new_session(), user), "READINESS_BROWSER=off: a scripted web login")
     try:
         browser = find_browser(choice)
         if settings.proxy and urlsplit(settings.proxy).username:
@@ -396,7 +396,7 @@ def web_sign_in(crm: CrmAddress, user: Credentials, run: ReadinessRun, keep_scre
         if choice.mode == "required":
             raise BrowserUnavailable(f"READINESS_BROWSER=required, but {exc} — install Chrome or Chromium and its "
                                      "driver, or set READINESS_CHROMIUM and READINESS_CHROMEDRIVER") from None
-        scripted = access.web_sign_in(crm, run.session(), user)
+        scripted = access.web_sign_in(crm, new_session(), user)
         done = "signed in" if scripted.passed else "tried to sign in"
         return _noted(scripted, f"{exc}: {done} with a scripted web login instead")
     saved = [keep_screenshot(name, png) for name, png in seen.screenshots]

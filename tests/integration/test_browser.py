@@ -181,7 +181,7 @@ def never_kept(name, png):
 def test_without_a_browser_r14_signs_in_with_the_scripted_login_and_says_so(no_browser_on_path):
     with Simulator("healthy") as sim:
         run = run_against(sim)
-        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run, never_kept)
+        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run.settings, run.session, never_kept)
     assert outcome.passed
     assert outcome.message.endswith("(no browser found at chromium, chromium-browser, google-chrome, "
                                     "google-chrome-stable, chrome on PATH (nor READINESS_CHROMIUM): signed in with a "
@@ -191,7 +191,7 @@ def test_without_a_browser_r14_signs_in_with_the_scripted_login_and_says_so(no_b
 def test_without_a_browser_the_scripted_login_still_catches_a_wrong_password(no_browser_on_path):
     with Simulator("healthy", password="the-right-one") as sim:
         run = run_against(sim, CRM_PASSWORD="a-wrong-one")
-        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run, never_kept)
+        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run.settings, run.session, never_kept)
     assert not outcome.passed
     assert "the web login refused riva_svc" in outcome.message and "tried to sign in with a scripted" in outcome.message
 
@@ -200,14 +200,14 @@ def test_required_browser_missing_is_an_error_with_the_reason(no_browser_on_path
     with Simulator("healthy") as sim:
         run = run_against(sim, READINESS_BROWSER="required")
         with pytest.raises(BrowserUnavailable, match=r"READINESS_BROWSER=required, but no browser found at chromium"):
-            browser.web_sign_in(run.settings.crm, run.settings.connection_user, run, never_kept)
+            browser.web_sign_in(run.settings.crm, run.settings.connection_user, run.settings, run.session, never_kept)
     assert sim.stats.requests == []  # no scripted sign-in behind the admin's back
 
 
 def test_browser_off_uses_the_scripted_login_and_says_so():
     with Simulator("healthy") as sim:
         run = run_against(sim, READINESS_BROWSER="off")
-        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run, never_kept)
+        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run.settings, run.session, never_kept)
     assert outcome.passed and outcome.message.endswith("(READINESS_BROWSER=off: a scripted web login)")
 
 
@@ -308,13 +308,13 @@ def test_a_browser_that_does_not_start_leaves_r14_to_the_scripted_login_and_says
     not_a_browser = {"READINESS_CHROMIUM": sys.executable, "READINESS_CHROMEDRIVER": str(host_browser.driver)}
     with Simulator("healthy") as sim:
         run = run_against(sim, **not_a_browser)
-        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run, never_kept)
+        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run.settings, run.session, never_kept)
         assert outcome.passed and re.search(r"\(the browser .*python.* did not start with the driver .*chromedriver.*: "
                                             r"session not created: .*: signed in with a scripted web login instead\)$",
                                             outcome.message), outcome.message
         run = run_against(sim, READINESS_BROWSER="required", **not_a_browser)
         with pytest.raises(BrowserUnavailable, match=r"^READINESS_BROWSER=required, but the browser .* did not start"):
-            browser.web_sign_in(run.settings.crm, run.settings.connection_user, run, never_kept)
+            browser.web_sign_in(run.settings.crm, run.settings.connection_user, run.settings, run.session, never_kept)
 
 
 # -- pages that would show the password: a tiny local site ------------------------------------------------------------
@@ -424,7 +424,7 @@ def test_r14_goes_through_crm_proxy_and_trusts_only_what_the_suite_verified(host
     with Simulator("healthy") as sim:
         run = run_against(sim, CRM_PROXY=proxy, READINESS_BROWSER="required",
                           READINESS_CHROMIUM=str(host_browser.binary), READINESS_CHROMEDRIVER=str(host_browser.driver))
-        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run,
+        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run.settings, run.session,
                                       lambda name, png: kept.append(name) or Path(f"{name}.png"))
     assert outcome.passed, outcome.message
     assert outcome.message.endswith("(screenshots: R1.4 login form.png, R1.4 home page.png)")
@@ -439,7 +439,7 @@ def test_a_proxy_that_needs_a_password_is_left_to_the_scripted_login(host_browse
     with Simulator("healthy") as sim:
         run = run_against(sim, CRM_PROXY=proxy.replace("http://", "http://proxy-user:proxy-pw@"),
                           READINESS_CHROMIUM=str(host_browser.binary), READINESS_CHROMEDRIVER=str(host_browser.driver))
-        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run, never_kept)
+        outcome = browser.web_sign_in(run.settings.crm, run.settings.connection_user, run.settings, run.session, never_kept)
     assert outcome.passed and outcome.message.endswith(
         "(CRM_PROXY needs a user name and password, which a browser cannot be given on its command line: signed in "
         "with a scripted web login instead)")
