@@ -62,6 +62,10 @@ SETTING_NAMES = (
     "READINESS_INTERACTIVE_USERS",
 )
 _OWN_PREFIXES = ("CRM_", "RIVA_", "READINESS_")
+# A misspelt one of these would quietly run the suite less safely (writes in read-only mode, no time limit, the
+# system's trust or no proxy): the run stops. Any other unknown name of ours is only warned about.
+SAFETY_SETTINGS = ("READINESS_MODE", "READINESS_TIME_LIMIT", "CRM_CA_BUNDLE", "CRM_PROXY", "CRM_TIMEOUT",
+                   "READINESS_WAIVERS_FILE", "READINESS_ENV_FILE")
 
 # REST model names of the datatypes Riva syncs (1crm-api.md section 4).
 DEFAULT_DATATYPES = ("Contact", "Lead", "Account", "Meeting", "Call", "Task", "Note", "Email", "Opportunity", "aCase")
@@ -204,6 +208,7 @@ class Settings:
     load: LoadLimits = field(default_factory=LoadLimits)
     sizing: SizingRules = field(default_factory=SizingRules)
     directory: DirectoryTargets | None = None  # the targets as read from RIVA_TARGETS_LDAP_URL, with its findings
+    notices: tuple[str, ...] = ()  # what the admin should know about the settings (unknown names), said at the start
 
     def __repr__(self) -> str:
         # Reports record step arguments by repr: only what the connection sheet may show, never a secret.
@@ -285,6 +290,11 @@ def read_env_file(path: Path) -> dict[str, tuple[str, int]]:
     return values
 
 
+def _closest(name: str) -> str:
+    close = difflib.get_close_matches(name, SETTING_NAMES, n=1)
+    return f" — did you mean {close[0]}?" if close else ""
+
+
 def _suggest(word: str, choices) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1)
     return f" — did you mean {close[0]}?" if close else f" — known settings: {', '.join(choices)}"
@@ -350,7 +360,20 @@ class _Reader:
         with self.reading(name, path):
             return path, read(path)
 
+    def unknown_names(self) -> list[str]:
+        """Environment variables named like our settings that are none of them (a probe user's password variable
+        may not be named so): a typo the environment, unlike the .env file, would otherwise let pass silently."""
+        return sorted(name for name in self.environ if name.startswith(_OWN_PREFIXES) and name not in SETTING_NAMES)
+
+    def stop_on_misspelt_safety_setting(self) -> None:
+        for name in self.unknown_names():
+            close = difflib.get_close_matches(name, SETTING_NAMES, n=1)
+            if close and close[0] in SAFETY_SETTINGS:
+                raise ConfigError(f"environment variable {name} is not a setting — did you mean {close[0]}? Unset "
+                                  f"{name} and set {close[0]}: the run stops rather than ignore a safety setting")
+
     def settings(self) -> Settings:
+        self.stop_on_misspelt_safety_setting()
         url = self.lookup("CRM_URL")
         if url is None:
             raise ConfigError(f"CRM_URL is not set — {DEMO_HINT}")
@@ -404,6 +427,8 @@ class _Reader:
             load=self.load_limits(),
             sizing=self.sizing_rules(),
             directory=directory,
+            notices=tuple(f"environment variable {name} is not a setting and is ignored{_closest(name)}"
+                          for name in self.unknown_names()),
         )
         if settings.load_sessions > MAX_LOAD_SESSIONS:
             raise ConfigError(f"RIVA_THREADS x READINESS_LOAD_HEADROOM is {settings.load_sessions} concurrent sessions "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -55,6 +56,9 @@ def open_run(config: pytest.Config) -> RunState | None:
             write_json(state.reports_dir / "readiness.json", configuration_error(str(exc)))
         pytest.exit(f"riva-readiness: {exc}", returncode=pytest.ExitCode.USAGE_ERROR)
     state.run = ReadinessRun(settings, state.run_id)  # its redactor is the one policy: the run, the reports, Allure
+    if not is_worker(config):
+        for notice in settings.notices:
+            sys.stderr.write(f"riva-readiness: warning: {notice}\n")
     config.pluginmanager.register(ReportMasking(state.redactor), "readiness-masking")
     state.watchdog = interrupts.Watchdog(settings.time_limit)
     return state

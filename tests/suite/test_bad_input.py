@@ -26,6 +26,9 @@ CASES = {
                          {"READINESS_ENV_FILE": "{.env}"}, r"\.env:2: cannot read 'CRM_PASSWORD…' — write KEY=value"),
     "unknown setting in env": ({".env": "CRM_TIMOUT=5\n"}, {"READINESS_ENV_FILE": "{.env}"},
                                r"\.env:1: unknown setting CRM_TIMOUT — did you mean CRM_TIMEOUT\?"),
+    "misspelt safety setting in the environment": ({}, {"READINESS_MODEE": "read-only"},
+                                                   r"environment variable READINESS_MODEE is not a setting — did you "
+                                                   r"mean READINESS_MODE\?"),
     "url without scheme": ({}, {"CRM_URL": "crm.example.com/1crm"}, r"has no scheme — write it as https://crm"),
     "ftp url": ({}, {"CRM_URL": "ftp://crm.example.com/1crm"}, r"'ftp://' is not supported"),
     "bad port": ({}, {"CRM_URL": "https://crm.example.com:99999/"}, r"not a number from 1 to 65535"),

@@ -222,3 +222,9 @@ def test_no_secret_in_any_report_or_output(suite):
     needles = secret_forms(*secrets.values(), *issued) | basic_forms("riva_svc", secrets["password"])
     assert leaked_secrets(run.reports_dir, output, needles) == {}
 
+
+
+def test_an_unknown_name_in_the_environment_is_warned_about_at_the_start(suite):
+    run = suite("healthy", only="R5.2", RIVA_THREDS="5")
+    assert "riva-readiness: warning: environment variable RIVA_THREDS is not a setting and is ignored — did you mean " \
+           "RIVA_THREADS?" in run.output

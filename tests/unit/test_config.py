@@ -91,6 +91,20 @@ def test_misspelt_setting_in_env_file_suggests_the_right_name(tmp_path):
         load_settings({}, env_file=env_file)
 
 
+def test_a_misspelt_safety_setting_in_the_environment_stops_the_run():
+    with pytest.raises(ConfigError, match=r"^environment variable READINESS_MODEE is not a setting — did you mean "
+                                          r"READINESS_MODE\? Unset READINESS_MODEE and set READINESS_MODE"):
+        load({"READINESS_MODEE": "read-only"})
+
+
+def test_other_unknown_names_in_the_environment_are_warned_about():
+    settings = load({"RIVA_THREDS": "5", "CRM_SHOE_SIZE": "44", "OTHER_TOOL_MODE": "x"})
+    assert settings.threads == 3  # ignored, as said
+    assert settings.notices == ("environment variable CRM_SHOE_SIZE is not a setting and is ignored",
+                                "environment variable RIVA_THREDS is not a setting and is ignored — did you mean "
+                                "RIVA_THREADS?")
+
+
 def test_env_file_that_is_not_utf8(tmp_path):
     path = tmp_path / ".env"
     path.write_bytes(b"CRM_URL=https://crm.example.com\nCRM_USERNAME=J\xf6rg\n")
