@@ -12,6 +12,9 @@ from ..verdict import UNVERIFIED_WORD
 from ..waivers import AttestationBook, WaiverBook, attested_message, waived_message
 
 
+ADVISORY_WORD = "ADVISORY:"
+
+
 class CheckFailed(AssertionError):
     """A requirement is not met; the message is the finding, not a traceback."""
 
@@ -19,7 +22,8 @@ class CheckFailed(AssertionError):
 class CheckRecorder:
     """A scenario whose outcomes include one that could not be verified (and none that failed unwaived) is
     shown skipped with "UNVERIFIED: …" (or "ATTESTED: …" where an attestation covers it), a waived one with
-    "WAIVED: …"; the controller decides each finding's status from the same outcomes."""
+    "WAIVED: …", one whose only failures are advisory with "ADVISORY: …"; the controller decides each finding's
+    status from the same outcomes."""
 
     def __init__(self, requirement: Requirement, redactor: Redactor, waivers: WaiverBook | None = None,
                  attestations: AttestationBook | None = None):
@@ -41,9 +45,14 @@ class CheckRecorder:
         failed = [o for o in outcomes if not o.passed and o.verifiable]
         unverifiable = [o for o in outcomes if not o.verifiable]
         waived = [(o, self.waivers.active(rid, o.subject)) for o in failed] if failed and self.waivers else []
-        if failed and not (waived and all(w for _, w in waived)):
-            advisory = "[advisory] " if all(o.advisory for o in failed) else ""
-            raise CheckFailed(self.redactor.text(f"{rid} {advisory}" + "; ".join(o.message for o in failed)))
+        unwaived = failed and not (waived and all(w for _, w in waived))
+        if unwaived and not all(o.advisory for o in failed):
+            raise CheckFailed(self.redactor.text(f"{rid} " + "; ".join(o.message for o in failed)))
+        if unwaived and not unverifiable:
+            # Never a failed test case: a CI that marks a build unstable on any failed test would so mark a GO run.
+            self.deferred = True
+            allure.dynamic.tag("advisory")
+            pytest.skip(self.redactor.text(f"{ADVISORY_WORD} {rid} " + "; ".join(_about(o) for o in failed)))
         if unverifiable:
             self.deferred = True
             attested = [(o, self.attestations.active(rid, o.subject) if self.attestations else None) for o in unverifiable]

@@ -90,7 +90,7 @@ def test_an_approved_waiver_turns_a_blocking_failure_into_waived_and_the_run_int
     assert result["links"] == [{"type": "link", "url": "https://jira.example.com/browse/CHG-1234", "name": "Change CHG-1234"}]
     categories = json.loads((run.reports_dir / "allure-results" / "categories.json").read_text(encoding="utf-8"))
     assert [c["name"] for c in categories] == ["CRM not ready", "Suite or network error", "Waived", "Unverified",
-                                               "Attested", "Not checked"]
+                                               "Attested", "Advisory", "Not checked"]
     [skipped] = [c.find("skipped") for c in junit(run).iter("testcase") if "r14" in c.get("name")]
     assert skipped.get("message").startswith("WAIVED: R1.4")
     assert junit_properties(run)["readiness_waivers_applied"] == "1"

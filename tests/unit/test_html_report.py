@@ -54,11 +54,12 @@ def test_categories_come_from_the_report_config_and_match_in_java_and_javascript
     categories = allure_files.categories(html_report.PROJECT_ROOT)
     assert {c["name"]: c["matchedStatuses"] for c in categories} == {
         "CRM not ready": ["failed"], "Suite or network error": ["broken"], "Waived": ["skipped"],
-        "Unverified": ["skipped"], "Attested": ["skipped"], "Not checked": ["skipped"]}
+        "Unverified": ["skipped"], "Attested": ["skipped"], "Advisory": ["skipped"], "Not checked": ["skipped"]}
     assert all("(?" not in c.get("messageRegex", "(?!").replace("(?!", "") for c in categories)  # no inline flags in JS
     skipped = [c for c in categories if "messageRegex" in c]
     for message, name in [("WAIVED: R1.4 CAPTCHA", "Waived"), ("UNVERIFIED: R4.3 roles\nnot readable", "Unverified"),
                           ("Skipped: ATTESTED: R4.3 checked by hand", "Attested"),
+                          ("ADVISORY: R1.2 the certificate expires in 9 days", "Advisory"),
                           ("does not apply: a hosted service (UNVERIFIED: never at the start)", "Not checked")]:
         assert [c["name"] for c in skipped if re.fullmatch(c["messageRegex"], message)] == [name], message
 

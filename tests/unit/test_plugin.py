@@ -168,3 +168,16 @@ def test_the_allure_run_files_name_the_verdict_and_hold_no_secret(tmp_path):
     environment = (tmp_path / "environment.properties").read_text(encoding="latin-1")
     assert "Verdict=NO-GO" in environment and "Unit-Pass-1" not in environment
     assert json.loads((tmp_path / "categories.json").read_text(encoding="utf-8"))
+
+
+# -- what a scenario shows (JUnit, Allure) ----------------------------------------------------------------
+
+
+def test_an_advisory_finding_is_never_a_failed_test_case_but_a_blocking_one_is():
+    check = CheckRecorder(REQUIREMENTS["R1.2"], Redactor())
+    with pytest.raises(pytest.skip.Exception, match=r"^ADVISORY: R1\.2 the certificate expires in 9 days$"):
+        check.expect(Outcome.fail("the certificate expires in 9 days", advisory=True))
+    assert check.deferred  # the controller still makes the failed (advisory) finding from the outcome
+    with pytest.raises(CheckFailed, match=r"^R1\.2 not trusted; the certificate expires in 9 days$"):
+        CheckRecorder(REQUIREMENTS["R1.2"], Redactor()).expect_all([
+            Outcome.fail("not trusted"), Outcome.fail("the certificate expires in 9 days", advisory=True)])
