@@ -27,7 +27,7 @@ COLLAPSE_AFTER = 3  # more passed per-target rows of one requirement than this a
 
 # Any verdict or status, known today or added later, gets a tone; an unknown word is shown in neutral grey.
 TONES = {
-    "GO": "good", "NO-GO": "bad", "INCOMPLETE": "warn",
+    "GO": "good", "NO-GO": "bad", "INCOMPLETE": "warn", "PARTIAL": "warn",
     "passed": "good", "failed": "bad", "error": "bad", "unverified": "warn", "skipped": "muted",
     "waived": "info", "attested": "info",
     "applied": "info", "expired": "muted", "unused": "muted", "not run": "muted",
@@ -37,6 +37,7 @@ VERDICT_WORDS = {
     "NO-GO": "Not ready for Riva: fix the reasons below and run again.",
     "INCOMPLETE": "Not decided: a blocking requirement could not be verified by this run; check it by hand and "
                   "attest it, or fix what kept it from being verified.",
+    "PARTIAL": "No verdict: only some scenarios ran (-k or -m); run the whole suite for a verdict.",
 }
 
 

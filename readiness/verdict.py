@@ -4,8 +4,9 @@ Three kinds of "not passed": `failed` (the server is not ready), `error` (the ch
 and `unverified` (the check ran, but this server or this run gives it no way to decide; the message
 says why and what to check by hand). `skipped` is only for what does not apply.
 
-NO-GO when a blocking finding failed or errored (or the run was partial or interrupted);
+NO-GO when a blocking finding failed or errored (or the run was interrupted);
 INCOMPLETE when none did but a blocking finding is `unverified` (not attested); GO otherwise.
+PARTIAL, no verdict, when scenarios were deselected (-k, -m): whatever it found, a part is not the whole.
 Advisory findings never change the verdict.
 """
 
@@ -21,8 +22,8 @@ from .outcome import Outcome
 
 PASSED, FAILED, SKIPPED, WAIVED, ERROR = "passed", "failed", "skipped", "waived", "error"
 UNVERIFIED, ATTESTED = "unverified", "attested"
-GO, NO_GO, INCOMPLETE = "GO", "NO-GO", "INCOMPLETE"
-EXIT_CODES = {GO: 0, NO_GO: 1, INCOMPLETE: 101}
+GO, NO_GO, INCOMPLETE, PARTIAL = "GO", "NO-GO", "INCOMPLETE", "PARTIAL"
+EXIT_CODES = {GO: 0, NO_GO: 1, INCOMPLETE: 101, PARTIAL: 1}  # a partial run is never read as GO
 # The words a skipped scenario's message starts with, for JUnit readers and Allure's categories.
 UNVERIFIED_WORD, ATTESTED_WORD = "UNVERIFIED:", "ATTESTED:"
 
@@ -98,9 +99,12 @@ def decide(findings: list[Finding], not_evaluated: list[str] = (), interrupted: 
     reasons += [f"cleanup: {problem}" for problem in cleanup_problems]
     if not findings:
         reasons.append("no requirement was evaluated")
+    unverified = _blocking_reasons(findings, lambda f: f.leaves_incomplete)
+    if not_evaluated and not interrupted and not cleanup_problems:
+        return Verdict(PARTIAL, (f"no verdict: {', '.join(not_evaluated)} not evaluated (scenarios deselected)",
+                                 *reasons, *unverified))
     if not_evaluated:
         reasons.append(f"partial run: {', '.join(not_evaluated)} not evaluated")
-    unverified = _blocking_reasons(findings, lambda f: f.leaves_incomplete)
     word = NO_GO if reasons else INCOMPLETE if unverified else GO
     return Verdict(word, tuple(reasons + unverified))  # NO-GO still names what was not verified
 

@@ -18,7 +18,7 @@ from readiness.config import BrowserSettings
 def suite(tmp_path):
     """suite(preset, *pytest_args, only="R4.2 or R4.3", NAME=value, ...) runs the suite against a fresh simulator:
     the whole catalogue, or with `only` just the scenarios of those requirements (a pytest -m expression), for
-    a test about one finding; the verdict of such a partial run is NO-GO ("partial run") and says nothing.
+    a test about one finding; such a partial run gives no verdict (PARTIAL, exit code 1).
 
     An override may be a function of the simulator (for values built from its address), or None to unset.
     """

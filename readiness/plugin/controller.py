@@ -11,7 +11,7 @@ import pytest
 
 from .. import __version__, summary_page
 from ..target_users import role_names
-from ..verdict import GO, INCOMPLETE, Finding, Verdict, decide, not_covered, report, summary_lines
+from ..verdict import GO, INCOMPLETE, PARTIAL, Finding, Verdict, decide, not_covered, report, summary_lines
 from ..waivers import AttestationBook, WaiverBook
 from . import findings as carried_findings
 from . import outputs
@@ -40,7 +40,7 @@ class VerdictKeeper:
         verdict = decide_verdict(state, judged.findings, exitstatus)
         state.document = verdict_document(state, verdict, judged)
         write_outputs(state, judged.findings, session.config)
-        # An interrupted run keeps pytest's own code (2); otherwise 0 GO, 1 NO-GO, 101 INCOMPLETE.
+        # An interrupted run keeps pytest's own code (2); otherwise 0 GO, 1 NO-GO or PARTIAL, 101 INCOMPLETE.
         session.exitstatus = pytest.ExitCode.INTERRUPTED if state.interrupted else verdict.exit_code
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
@@ -52,8 +52,8 @@ class VerdictKeeper:
         for line in summary_lines(document):
             verdict_line = line.startswith("VERDICT")
             terminalreporter.write_line(line, bold=verdict_line, green=verdict_line and word == GO,
-                                        yellow=verdict_line and word == INCOMPLETE,
-                                        red=verdict_line and word not in (GO, INCOMPLETE))
+                                        yellow=verdict_line and word in (INCOMPLETE, PARTIAL),
+                                        red=verdict_line and word not in (GO, INCOMPLETE, PARTIAL))
         reports = self.state.reports_dir
         terminalreporter.write_line(f"Evidence: {reports / summary_page.NAME}, {reports / 'readiness.json'}, "
                                     f"{reports / 'connection-sheet.md'}")

@@ -234,3 +234,14 @@ def test_an_unknown_name_in_the_environment_is_warned_about_at_the_start(suite):
     run = suite("healthy", only="R5.2", RIVA_THREDS="5")
     assert "riva-readiness: warning: environment variable RIVA_THREDS is not a setting and is ignored — did you mean " \
            "RIVA_THREADS?" in run.output
+
+
+def test_a_partial_run_gives_no_verdict_in_every_output(suite):
+    run = suite("healthy", only="R1.1")
+    assert (run.exit_code, run.report["verdict"]) == (1, "PARTIAL")  # never GO, never read as the server's NO-GO
+    assert run.report["reasons"][0].startswith("no verdict: R1.2, R1.3")
+    assert "VERDICT: PARTIAL - no verdict: R1.2" in run.output
+    page = (run.reports_dir / "readiness-summary.html").read_text(encoding="utf-8")
+    assert "No verdict: only some scenarios ran" in page
+    properties = {p.get("name"): p.get("value") for p in ET.parse(run.reports_dir / "junit.xml").getroot().iter("property")}
+    assert properties["readiness_verdict"] == "PARTIAL"

@@ -31,11 +31,16 @@ def test_advisory_requirements_never_change_the_verdict():
     assert decide([Finding.of(R34, "failed", "shared account"), Finding.of(R11, "passed", "ok")]).go
 
 
-def test_skipped_is_not_a_failure_but_an_empty_or_partial_run_is_no_go():
+def test_skipped_is_not_a_failure_but_an_empty_run_is_no_go_and_a_partial_one_gives_no_verdict():
     assert decide([Finding.of(R11, "skipped", "read-only")]).go
     assert decide([]).reasons == ("no requirement was evaluated",)
     partial = decide([Finding.of(R11, "passed", "ok")], not_evaluated=["R1.2"])
-    assert not partial.go and "partial run: R1.2 not evaluated" in partial.reasons
+    assert (partial.word, partial.exit_code) == ("PARTIAL", 1)  # never read as GO, nor as the server's NO-GO
+    assert partial.reasons == ("no verdict: R1.2 not evaluated (scenarios deselected)",)
+    failing = decide([Finding.of(R11, "failed", "refused")], not_evaluated=["R1.2"])
+    assert failing.word == "PARTIAL" and failing.reasons[1] == "R1.1 failed"  # what it found is still said
+    interrupted = decide([Finding.of(R11, "passed", "ok")], not_evaluated=["R1.2"], interrupted="interrupted")
+    assert interrupted.word == "NO-GO" and "partial run: R1.2 not evaluated" in interrupted.reasons
 
 
 def test_interruption_is_no_go_with_the_reason_first():
