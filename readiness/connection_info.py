@@ -56,15 +56,18 @@ class ConnectionSheet:
     proxy: str | None = None
     targets: list[tuple[str, str]] = field(default_factory=list)  # (address, status)
     concurrency: str = "not measured by this run"
+    verdict: str | None = None  # the run's verdict and id, once decided (the run's sheet; R5.3 judges it before)
+    run_id: str | None = None
 
     @classmethod
     def of(cls, settings: Settings, server: ServerInfo, targets: list[tuple[str, str]] | None = None,
-           concurrency: str = "not measured by this run") -> "ConnectionSheet":
+           concurrency: str = "not measured by this run", verdict: str | None = None,
+           run_id: str | None = None) -> "ConnectionSheet":
         """The sheet of this run's settings; each target with its status (by default: not checked)."""
         if not targets:
             targets = [(t.email, "not checked by this run") for t in settings.targets]
         return cls(settings.crm.base, settings.username, server, proxy=settings.proxy, targets=targets,
-                   concurrency=concurrency)
+                   concurrency=concurrency, verdict=verdict, run_id=run_id)
 
     def gaps(self) -> list[str]:
         missing = []
@@ -86,6 +89,7 @@ class ConnectionSheet:
             "",
             "Values for Riva's 1CRM / info@hand connection wizard. The password is never written here.",
             "",
+            *([f"Readiness verdict: **{c(self.verdict)}** (run {c(self.run_id or 'unknown')})", ""] if self.verdict else []),
             "| Wizard field | Value |",
             "|---|---|",
             f"| CRM login address | {c(self.address)} |",
@@ -97,7 +101,7 @@ class ConnectionSheet:
             "",
             "## Target users",
             "",
-            "| Mailbox | Status |",
+            "| Mailbox | Status (the worst of R4.2 to R4.5) |",
             "|---|---|",
             target_rows,
             "",

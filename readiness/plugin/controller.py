@@ -100,7 +100,7 @@ def verdict_document(state: RunState, verdict: Verdict, judged: Judged) -> dict:
 def write_outputs(state: RunState, findings: list[Finding], config: pytest.Config) -> None:
     redactor, reports, document = state.redactor, state.reports_dir, state.document
     outputs.write_json(reports / "readiness.json", document)
-    sheet = redactor.text(outputs.connection_sheet(state.settings, state.facts, findings))
+    sheet = redactor.text(outputs.connection_sheet(state.settings, state.facts, findings, document))
     redactor.write_text(reports / "connection-sheet.md", sheet)
     rows = outputs.target_rows(state.facts, findings)
     if rows is not None:

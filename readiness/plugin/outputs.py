@@ -15,17 +15,38 @@ from ..connection_info import ConnectionSheet
 from ..redaction import Redactor
 from ..server_info import ServerInfo
 from ..target_users import target_table
-from ..verdict import UNVERIFIED, Finding, summary_lines, write_json
+from ..verdict import (ATTESTED, ERROR, FAILED, PASSED, SKIPPED, UNVERIFIED, WAIVED, Finding, summary_lines,
+                       write_json)
 
 __all__ = ["write_json", "connection_sheet", "target_rows", "junit_properties", "allure_run_files"]
 
 
-def connection_sheet(settings: Settings, facts: dict, findings: list[Finding]) -> str:
-    """The sheet for Riva's wizard (connection-sheet.md): each target with its R4.2 status."""
+# The worst status first: a target's row shows the first of these any of its checks has.
+_WORST_FIRST = (FAILED, ERROR, UNVERIFIED, WAIVED, ATTESTED, SKIPPED, PASSED)
+TARGET_CHECKS = ("R4.2", "R4.3", "R4.4", "R4.5")
+
+
+def connection_sheet(settings: Settings, facts: dict, findings: list[Finding], document: dict | None = None) -> str:
+    """The sheet for Riva's wizard (connection-sheet.md), with the run's verdict and each target's worst status."""
     server = ServerInfo(facts.get("version"), facts.get("edition"), bool(facts.get("hosted")),
                         facts.get("server_source", "not detected by this run"))
-    targets = [(f.subject, f.status) for f in findings if f.id == "R4.2" and f.subject]
-    return ConnectionSheet.of(settings, server, targets, facts.get("concurrency", "not measured by this run")).render()
+    document = document or {}
+    return ConnectionSheet.of(settings, server, target_statuses(findings),
+                              facts.get("concurrency", "not measured by this run"), document.get("verdict"),
+                              document.get("run_id")).render()
+
+
+def target_statuses(findings: list[Finding]) -> list[tuple[str, str]]:
+    """(mailbox, the worst status of its R4.2–R4.5 findings, naming the requirements that have it)."""
+    by_target: dict[str, dict[str, list[str]]] = {}
+    for f in findings:
+        if f.id in TARGET_CHECKS and f.subject:
+            by_target.setdefault(f.subject, {}).setdefault(f.status, []).append(f.id)
+    rows = []
+    for mailbox, statuses in by_target.items():
+        worst = min(statuses, key=lambda s: _WORST_FIRST.index(s) if s in _WORST_FIRST else -1)
+        rows.append((mailbox, worst if worst == PASSED else f"{worst} ({', '.join(sorted(set(statuses[worst])))})"))
+    return rows
 
 
 def target_rows(facts: dict, findings: list[Finding]) -> str | None:

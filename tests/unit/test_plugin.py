@@ -128,14 +128,19 @@ def test_an_interrupted_pytest_session_is_never_go():
 # -- one writer per output -----------------------------------------------------------------------------
 
 
-def test_the_connection_sheet_lists_each_target_with_its_r42_status_or_says_none_was_checked(tmp_path):
+def test_the_connection_sheet_has_the_verdict_and_each_targets_worst_status_or_says_none_was_checked(tmp_path):
     targets = tmp_path / "targets.csv"
     targets.write_text("email\nanna@x.org\n", encoding="utf-8")
     s = settings(RIVA_TARGETS_FILE=str(targets))
-    sheet = outputs.connection_sheet(s, {"version": "8.7.7", "edition": "Enterprise"},
-                                     [Finding.of(R42, "failed", "no CRM user", subject="anna@x.org")])
+    found = [Finding.of(R42, "passed", "matches anna", subject="anna@x.org"),
+             Finding.of(REQUIREMENTS["R4.3"], "unverified", "roles not readable", subject="anna@x.org"),
+             Finding.of(REQUIREMENTS["R4.4"], "failed", "cannot delete Meeting", subject="anna@x.org"),
+             Finding.of(R42, "passed", "matches bo", subject="bo@x.org")]
+    sheet = outputs.connection_sheet(s, {"version": "8.7.7", "edition": "Enterprise"}, found,
+                                     {"verdict": "NO-GO", "run_id": "20261202T1200Z-abc"})
     assert "https://crm.example.com/1crm" in sheet and "riva_svc" in sheet and "8.7.7 Enterprise" in sheet
-    assert "anna@x.org" in sheet and "failed" in sheet and "Unit-Pass-1" not in sheet
+    assert "Readiness verdict: **NO-GO** (run 20261202T1200Z-abc)" in sheet and "Unit-Pass-1" not in sheet
+    assert "| anna@x.org | failed (R4.4) |" in sheet and "| bo@x.org | passed |" in sheet  # the worst of R4.2–R4.5
     assert "not checked by this run" in outputs.connection_sheet(s, {}, [])
 
 
