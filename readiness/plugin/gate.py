@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -17,6 +16,7 @@ from ..errors import ConfigError
 from ..report_redaction import ReportMasking
 from ..run import ReadinessRun
 from ..verdict import configuration_error, write_json
+from . import outputs
 from .state import STATE, RunState
 
 SCREENSHOTS = "screenshots"  # the folder under the reports folder
@@ -39,6 +39,9 @@ def open_run(config: pytest.Config) -> RunState | None:
     config.addinivalue_line("markers", "advisory: reported, never changes the verdict")
     logging.getLogger("urllib3").setLevel(logging.ERROR)  # retries are expected; their chatter is not evidence
     interrupts.install()  # SIGTERM ends the run like Ctrl-C: orderly, with the cleanup ledger
+    if config.option.collectonly:
+        config.option.xmlpath = None  # a listing is no run: it must not replace the last run's junit.xml
+        config.option.allure_report_dir = None
     if config.option.help or config.option.version or config.option.collectonly:
         return None
     state = RunState(reports_dir=config.rootpath / config.getoption("reports_dir"), features_dir=config.rootpath / "features")
@@ -47,7 +50,7 @@ def open_run(config: pytest.Config) -> RunState | None:
         state.waiver_day = date.fromisoformat(config.workerinput["readiness_waiver_day"])
         config.option.clean_alluredir = False  # the controller cleaned it; a late worker must not wipe results
     else:
-        shutil.rmtree(state.reports_dir / SCREENSHOTS, ignore_errors=True)  # never an older run's pictures
+        outputs.set_aside(state.reports_dir)  # every output in the folder is this run's
     config.stash[STATE] = state
     try:
         settings = load_settings()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import allure
@@ -18,7 +19,26 @@ from ..target_users import target_table
 from ..verdict import (ATTESTED, ERROR, FAILED, PASSED, SKIPPED, UNVERIFIED, WAIVED, Finding, summary_lines,
                        write_json)
 
-__all__ = ["write_json", "connection_sheet", "target_rows", "junit_properties", "allure_run_files"]
+__all__ = ["write_json", "connection_sheet", "target_rows", "junit_properties", "allure_run_files", "set_aside"]
+
+# Every file and folder a run (or `python -m readiness report`) leaves in the reports folder.
+RUN_OUTPUTS = ("readiness.json", "junit.xml", "connection-sheet.md", "target-users.csv", "readiness-summary.html",
+               "readiness-report.html", "allure-report", "load-probe.png", "load-probe-summary.csv",
+               "load-probe-requests.csv", "sizing-memory.png", "screenshots", "allure-results")
+PREVIOUS = "previous-run"
+
+
+def set_aside(reports_dir: Path) -> None:
+    """The previous run's outputs go to reports/previous-run (replacing an older one there), so that every
+    output in the folder is of this run, even if it stops at the configuration gate."""
+    found = [reports_dir / name for name in RUN_OUTPUTS if (reports_dir / name).exists()]
+    if not found:
+        return
+    previous = reports_dir / PREVIOUS
+    shutil.rmtree(previous, ignore_errors=True)
+    previous.mkdir(parents=True)
+    for path in found:
+        path.replace(previous / path.name)
 
 
 # The worst status first: a target's row shows the first of these any of its checks has.

@@ -153,9 +153,9 @@ def test_a_server_without_the_rest_api_is_incomplete_with_every_web_check_decide
     summary = run.output[run.output.index("Riva readiness ="):]
     assert summary.splitlines()[2].startswith("NO REST API: ")  # said once, at the top of the summary
     r15 = run.check("R1.5")
-    assert (r15["status"], r15["blocking"]) == ("skipped", True)
-    assert r15["message"].startswith("does not apply: this server has no REST API (") and "Riva does not need it" in \
-        r15["message"]
+    assert (r15["status"], r15["blocking"]) == ("unverified", True)
+    assert r15["message"].startswith("not verifiable: this server has no REST API: ") and "check by hand: in Riva's " \
+        "connection wizard, the connection test with riva_svc succeeds" in r15["message"]
     for requirement in ("R1.1", "R1.2", "R1.3", "R1.4", "R1.6", "R2.1", "R2.2", "R2.3", "R4.1", "R5.1", "R5.2", "R5.3"):
         assert {c["status"] for c in run.report["checks"] if c["id"] == requirement} == {"passed"}, requirement
     assert run.report["version"] == version
@@ -245,3 +245,17 @@ def test_a_partial_run_gives_no_verdict_in_every_output(suite):
     assert "No verdict: only some scenarios ran" in page
     properties = {p.get("name"): p.get("value") for p in ET.parse(run.reports_dir / "junit.xml").getroot().iter("property")}
     assert properties["readiness_verdict"] == "PARTIAL"
+
+
+def test_every_output_in_the_reports_folder_is_of_this_run_and_a_listing_writes_none(suite):
+    first = suite("healthy", only="R1.1 or R4.2 or R5.3")
+    reports = first.reports_dir
+    made = {p.name for p in reports.iterdir()}
+    assert {"readiness.json", "junit.xml", "connection-sheet.md", "target-users.csv", "readiness-summary.html"} <= made
+    junit = (reports / "junit.xml").read_bytes()
+    suite("healthy", "--collect-only")  # a listing is no run: the last run's outputs stay as they were
+    assert (reports / "junit.xml").read_bytes() == junit and {p.name for p in reports.iterdir()} == made
+    stopped = suite("healthy", CRM_URL="ftp://crm.example.com")  # stopped at the configuration gate
+    assert stopped.exit_code == 4 and stopped.report["reasons"][0].startswith("configuration:")
+    assert {p.name for p in reports.iterdir()} == {"readiness.json", "previous-run"}  # not a GO run's results
+    assert {p.name for p in (reports / "previous-run").iterdir()} == made

@@ -186,3 +186,15 @@ def test_an_advisory_finding_is_never_a_failed_test_case_but_a_blocking_one_is()
     with pytest.raises(CheckFailed, match=r"^R1\.2 not trusted; the certificate expires in 9 days$"):
         CheckRecorder(REQUIREMENTS["R1.2"], Redactor()).expect_all([
             Outcome.fail("not trusted"), Outcome.fail("the certificate expires in 9 days", advisory=True)])
+
+
+def test_the_previous_runs_outputs_are_set_aside_and_nothing_else_is_touched(tmp_path):
+    for name in ("readiness.json", "junit.xml", "notes.txt"):
+        (tmp_path / name).write_text(name, encoding="utf-8")
+    (tmp_path / "screenshots").mkdir()
+    (tmp_path / "previous-run").mkdir()
+    (tmp_path / "previous-run" / "readiness.json").write_text("older", encoding="utf-8")
+    outputs.set_aside(tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {"notes.txt", "previous-run"}  # the admin's own file stays
+    assert {p.name for p in (tmp_path / "previous-run").iterdir()} == {"readiness.json", "junit.xml", "screenshots"}
+    assert (tmp_path / "previous-run" / "readiness.json").read_text(encoding="utf-8") == "readiness.json"
