@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 import requests
 from cryptography import x509
 from urllib3.connection import HTTPSConnection
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util import make_headers
 
 from .config import CrmAddress
@@ -120,5 +121,12 @@ def _handshake(crm: CrmAddress, proxy: str | None, timeout: float, *, ca_certs: 
     try:
         connection.connect()
         return connection.sock.version(), connection.sock.getpeercert(binary_form=True)
+    except NameResolutionError:
+        raise OSError(f"the host name {connection.host} does not resolve") from None
+    except NewConnectionError as exc:  # urllib3's errors are no OSError: say it as one, in one sentence
+        cause = exc.__cause__
+        raise OSError(getattr(cause, "strerror", None) or str(cause or exc)) from None
+    except ConnectTimeoutError:
+        raise TimeoutError(f"no connection within {timeout:g} s") from None
     finally:
         connection.close()

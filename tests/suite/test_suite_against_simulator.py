@@ -41,16 +41,18 @@ def test_http_basic_sign_in_works_where_the_server_allows_it(suite):
 
 
 def test_unreachable_address_fails_r11(suite):
-    with Simulator("plain-http") as gone:
-        env = {**gone.env(), "RIVA_TARGETS_FILE": None, "READINESS_SERVER_FACTS": None}  # files gone with it
+    with Simulator("healthy") as gone:
+        env = {**gone.env(), "RIVA_TARGETS_FILE": None, "READINESS_SERVER_FACTS": None, "CRM_CA_BUNDLE": None}  # gone too
     started = time.monotonic()
-    run = suite("healthy", only="R1.1 or R1.3", **env)  # the simulator above has stopped: nothing listens on its port
+    run = suite("healthy", only="R1.1 or R1.2 or R1.3 or R1.4", **env)  # the simulator has stopped: nothing listens
     assert time.monotonic() - started < 30  # every check gives up promptly
     assert run.simulator.stats.requests == []
     assert run.exit_code == 1
     assert run.check("R1.1")["status"] == "failed"
     assert "refused the connection" in run.check("R1.1")["message"]
     assert run.check("R1.3")["status"] == "error"  # later checks cannot run; they say why, without a traceback
+    assert run.check("R1.2")["message"].endswith(": Connection refused")
+    assert all("suite error" not in c["message"] for c in run.report["checks"]), run.report["checks"]
     assert "Traceback" not in run.output
     # Allure tells them apart the same way: a failed check (CheckFailed, an AssertionError) from a broken one.
     allure = {r["name"][:4]: r for r in map(json.loads, map(Path.read_bytes, run.reports_dir.glob("allure-results/*-result.json")))}
@@ -259,3 +261,13 @@ def test_every_output_in_the_reports_folder_is_of_this_run_and_a_listing_writes_
     assert stopped.exit_code == 4 and stopped.report["reasons"][0].startswith("configuration:")
     assert {p.name for p in reports.iterdir()} == {"readiness.json", "previous-run"}  # not a GO run's results
     assert {p.name for p in (reports / "previous-run").iterdir()} == made
+
+
+def test_a_host_name_that_does_not_resolve_is_one_clear_sentence_per_check(suite):
+    run = suite("healthy", only="R1.1 or R1.2 or R1.3 or R1.4 or R1.5", CRM_URL="https://no-such-host.invalid/1crm",
+                RIVA_TARGETS_FILE=None, READINESS_SERVER_FACTS=None)
+    assert run.check("R1.1")["message"].startswith("the host name no-such-host.invalid does not resolve from this host")
+    for requirement in ("R1.2", "R1.3", "R1.5"):
+        assert "the host name no-such-host.invalid does not resolve" in run.check(requirement)["message"], requirement
+    assert all("suite error" not in c["message"] and "Error:" not in c["message"] for c in run.report["checks"])
+    assert "Traceback" not in run.output
