@@ -70,6 +70,7 @@ class Preset:
     roles_readable: bool = True  # False: ACLRole is not exposed through the API (404)
     role_actions_empty: bool = False  # True: a role's actions path answers an empty list (rights unreadable)
     group_users_exposed: bool = False  # True: User.is_group is served (info@hand's User has no such field)
+    user_fields_hidden: tuple[str, ...] = ()  # User fields the server neither serves nor lists in /meta/fields
     connection_user_lists_users: bool = True  # False: listing User is denied to the connection user
     password_expires_in_days: int | None = None  # [assumed] User.password_expires of the connection user
     write_delay: float = 0.0  # seconds each data write takes (lets tests interrupt a run mid-probe)
@@ -309,6 +310,18 @@ _ALL = [
         "A target mailbox whose CRM user is a group user, on a server that exposes User.is_group.",
         targets=HEALTHY.targets + ("support.team@example.com",),
         group_users_exposed=True,
+    ),
+    _variant(
+        "user-status-hidden",
+        "The server's replies have no User.status: whether the connection user and the target users are Active "
+        "cannot be verified (R3.1 and R4.2 unverified, not failed).",
+        user_fields_hidden=("status",),
+    ),
+    _variant(
+        "user-admin-flag-hidden",
+        "The server's replies have no User.is_admin: whether the connection user is an administrator cannot be "
+        "verified (R3.2 unverified).",
+        user_fields_hidden=("is_admin",),
     ),
     _variant(
         "target-info-only",

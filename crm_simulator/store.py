@@ -67,7 +67,8 @@ class Store:
         self.preset = preset
         self.faker_mailboxes: list[str] = []  # filled by the seeder
         # info@hand's User has no is_group (1crm-api.md §6): served only where the preset exposes it
-        self.hidden_fields = {} if preset.group_users_exposed else {USER_MODEL.name: frozenset({"is_group"})}
+        hidden = {*preset.user_fields_hidden, *(() if preset.group_users_exposed else ("is_group",))}
+        self.hidden_fields = {USER_MODEL.name: frozenset(hidden)}
         self.models = models_for(preset)  # the REST models of this server, with the preset's customisations
         self._lock = threading.RLock()
         self._db = sqlite3.connect(":memory:", check_same_thread=False)

@@ -96,25 +96,25 @@ def password_expiry(api: CrmApi, user_meta: FieldsMeta, account: Account, today:
     `user_meta`: the User model's field metadata."""
     if account.user is None:
         return Outcome.not_verifiable(f"the connection user's account could not be read: {account.problem}")
+    # every way the API leaves the expiry open ends in the same manual check
+    by_hand = (f"check by hand: in 1CRM, Admin → Password Management, and Admin → User Management → "
+               f"{account.user.user_name}: its password does not expire within {PASSWORD_WARNING_DAYS} days")
     if not user_meta.readable:
-        return Outcome.not_verifiable(f"the User field list cannot be read ({user_meta.problem})")
+        return Outcome.not_verifiable(f"the User field list cannot be read ({user_meta.problem}) — {by_hand}")
     field = next((f for f in PASSWORD_EXPIRY_FIELDS if user_meta.has(f)), None)
     if field is None:
-        return Outcome.not_verifiable(f"the server does not expose password expiry through the API — check by hand: "
-                                      f"in 1CRM, Admin → Password Management, and Admin → User Management → "
-                                      f"{account.user.user_name}: its password does not expire within "
-                                      f"{PASSWORD_WARNING_DAYS} days")
+        return Outcome.not_verifiable(f"the server does not expose password expiry through the API — {by_hand}")
     try:
         record = api.read("User", account.user.id, fields=[field])
     except CrmError as exc:
-        return Outcome.not_verifiable(f"the {field} of {account.user.label} cannot be read ({exc})")
+        return Outcome.not_verifiable(f"the {field} of {account.user.label} cannot be read ({exc}) — {by_hand}")
     value = str(record.get(field) or "").strip()
     if not value:
         return Outcome.ok(f"the password of {account.user.label} does not expire")
     try:
         expires = date.fromisoformat(value[:10])
     except ValueError:
-        return Outcome.not_verifiable(f"the password expiry '{value}' is not a date")
+        return Outcome.not_verifiable(f"the password expiry '{value}' is not a date — {by_hand}")
     days = (expires - (today or datetime.now(UTC).date())).days
     if days < PASSWORD_WARNING_DAYS:
         when = f"expired on {expires}" if days < 0 else f"expires on {expires}, in {days} days"

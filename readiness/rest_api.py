@@ -16,8 +16,8 @@ from .errors import ApiNotAvailable, AuthenticationFailed, CrmError, NonTlsRefus
 from .outcome import Outcome
 from .roles import MODULES
 
-# The requirements that read the CRM through the API (R1.5 itself does not apply without one).
-NEEDS_API = ("R3.1", "R3.2", "R3.3", "R3.4", "R3.5", "R4.2", "R4.3", "R4.4", "R4.5")
+# The requirements that sign in to or read the CRM through the API.
+NEEDS_API = ("R1.5", "R3.1", "R3.2", "R3.3", "R3.4", "R3.5", "R4.2", "R4.3", "R4.4", "R4.5")
 RIGHTS = "Access (Enabled), View, List, Edit, Delete, Import and Export"
 
 
@@ -70,13 +70,6 @@ def _server_fault(exc: CrmError) -> bool:
     return (exc.status or 0) >= 500 or bool(_PHP_ERROR.search(str(exc)))
 
 
-def not_applicable(presence: RestApi) -> str:
-    """R1.5's skip reason on a server without the API."""
-    return (f"does not apply: this server has no REST API ({presence.detail}). Riva does not need it (it supports "
-            "every edition and info@hand 5.3.3+); the suite's checks that read users, roles and records through "
-            "it are unverified, each with the check to do by hand")
-
-
 def manual_checks(requirement: str, settings: Settings, presence: RestApi) -> list[Outcome]:
     """The unverified outcomes of an API-based requirement on a server without the API: what to check by hand."""
     why = "not verifiable: this server has no REST API"
@@ -86,6 +79,10 @@ def manual_checks(requirement: str, settings: Settings, presence: RestApi) -> li
     modules = ", ".join(MODULES.get(m, m) for m in settings.datatypes)
     admin = f"in 1CRM, Admin → User Management, open {user}"
     account = {
+        # Riva's own sign-in is what R1.5 stands for: without the API only its connection wizard can show it works
+        "R1.5": f"{presence.detail}. Riva connects through the API of editions that have it, and needs none (it "
+                f"supports every edition and info@hand 5.3.3+) — check by hand: in Riva's connection wizard, the "
+                f"connection test with {user} succeeds",
         "R3.1": f"{admin}: its Status is Active, and it is neither a group user nor a portal-only user",
         "R3.2": f"{admin}: it is an Administrator (user type Administrator / 'Is Administrator' ticked)",
         "R3.3": f"sign in to 1CRM as {user}: Admin → User Management lists every user of {where} "

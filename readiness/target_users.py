@@ -226,7 +226,10 @@ def ownership(results: dict[str, Probed]) -> list[Outcome]:
     outcomes = []
     for address, probed in results.items():
         if probed.probe_user.user is None or probed.problem:
-            outcomes.append(Outcome.not_verifiable(f"{address} could not be probed (see R4.4)", subject=address))
+            outcomes.append(Outcome.not_verifiable(
+                f"{address} could not be probed (see R4.4) — check by hand: in 1CRM, open a record of each synced "
+                f"module made by the user of {address}: it shows that user as Assigned to, Created by and Modified by",
+                subject=address))
         else:
             outcomes.append(probes.ownership_outcome(address, probed.probe_user.user, probed.results))
     return outcomes

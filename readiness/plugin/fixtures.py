@@ -108,9 +108,9 @@ def _http_evidence(readiness_run):
 
 
 def without_rest_api(request, requirement) -> None:
-    """On a server without the REST API, R1.5 does not apply and the checks that need the API are unverified,
-    each with its manual check; detected once per process. Runs inside the scenario (Allure records it)."""
-    if requirement.id not in ("R1.5", *rest_api.NEEDS_API):
+    """On a server without the REST API, the checks that need it (R1.5 too) are unverified, each with its manual
+    check; detected once per process. Runs inside the scenario (Allure records it)."""
+    if requirement.id not in rest_api.NEEDS_API:
         return
     readiness_run = request.getfixturevalue("readiness_run")
     presence = readiness_run.rest_api
@@ -118,6 +118,4 @@ def without_rest_api(request, requirement) -> None:
     recorder.note(rest_api=presence.fact())
     if presence.available:
         return
-    if requirement.id == "R1.5":
-        pytest.skip(rest_api.not_applicable(presence))
     recorder.expect_all(rest_api.manual_checks(requirement.id, readiness_run.settings, presence))

@@ -10,6 +10,7 @@ from crm_simulator import Simulator
 from readiness import access, load, rest_api, server_info, sizing, target_users
 from readiness.catalogue import REQUIREMENTS
 from readiness.config import load_settings
+from readiness.errors import CrmError
 from readiness.outcome import Outcome
 from readiness.run import ReadinessRun
 from readiness.verdict import decide, findings_from_outcomes
@@ -89,6 +90,8 @@ def test_the_web_load_probe_fails_where_the_pages_are_refused():
 @pytest.mark.parametrize(
     "requirement, by_hand",
     [
+        ("R1.5", r"no api\.php\. Riva connects through the API of editions that have it, and needs none .* check by "
+                 r"hand: in Riva's connection wizard, the connection test with riva_svc succeeds"),
         ("R3.1", r"Admin → User Management, open riva_svc: its Status is Active, and it is neither a group user"),
         ("R3.2", r"open riva_svc: it is an Administrator"),
         ("R3.3", r"sign in to 1CRM as riva_svc: Admin → User Management lists every user of targets\.csv "
@@ -116,11 +119,6 @@ def test_each_api_check_on_a_server_without_it_is_unverified_with_its_manual_che
     assert word == ("GO" if requirement in ("R3.4", "R3.5") else "INCOMPLETE")  # advisory ones never block
     if requirement.startswith("R4."):
         assert {o.subject for o in outcomes} == {"alice.archer@example.com", "bob.baker@example.com"}
-
-
-def test_r15_does_not_apply_without_an_api_and_says_why():
-    reason = rest_api.not_applicable(rest_api.RestApi(False, "no api.php"))
-    assert reason.startswith("does not apply: this server has no REST API (no api.php). Riva does not need it")
 
 
 # -- unverified in this run, on a server that has the API ----------------------------------------------
@@ -184,3 +182,49 @@ def test_a_server_without_a_password_expiry_field_leaves_the_advisory_r35_unveri
     outcome = password_expiry(None, no_expiry_field, account)  # no request is needed to tell
     assert verdict_of("R3.5", [outcome]) == ([(None, "unverified")], "GO")  # advisory: never blocks
     assert "Admin → User Management → riva_svc: its password does not expire within 14 days" in outcome.message
+
+
+class _UserReader:
+    """The connection user's API, as far as R3.5 reads it: one User record, or the error reading it gives."""
+
+    def __init__(self, reply):
+        self.reply = reply
+
+    def read(self, model, record_id, fields):
+        if isinstance(self.reply, Exception):
+            raise self.reply
+        return self.reply
+
+
+@pytest.mark.parametrize(
+    "listed, reply, why",
+    [
+        (None, None, "the User field list cannot be read (GET /meta/fields/User failed: HTTP 403)"),
+        ({"password_expires": {}}, CrmError("HTTP 500 Internal Server Error"),
+         "the password_expires of riva_svc cannot be read (HTTP 500 Internal Server Error)"),
+        ({"password_expires": {}}, {"password_expires": "soon"}, "the password expiry 'soon' is not a date"),
+    ],
+)
+def test_every_way_the_api_leaves_r35_open_names_the_manual_check(listed, reply, why):
+    from readiness.connection_user import Account, password_expiry
+    from readiness.fields_meta import FieldsMeta, parse_fields_meta
+    from readiness.users import CrmUser
+
+    meta = FieldsMeta("User", problem="GET /meta/fields/User failed: HTTP 403") if listed is None else \
+        parse_fields_meta("User", {"fields": {"user_name": {}, **listed}})
+    account = Account(CrmUser.from_record({"id": "1", "user_name": "riva_svc", "is_admin": "1"}))
+    outcome = password_expiry(_UserReader(reply), meta, account)
+    assert verdict_of("R3.5", [outcome]) == ([(None, "unverified")], "GO")
+    assert outcome.message == f"{why} — check by hand: in 1CRM, Admin → Password Management, and Admin → User " \
+                              "Management → riva_svc: its password does not expire within 14 days"
+
+
+def test_a_target_that_could_not_be_probed_leaves_r45_unverified_with_the_manual_check():
+    from readiness.targets import Target
+
+    unmatched = target_users.Probed(target_users.ProbeUser(Target("nobody@example.com", 2, "P"), None), None, [])
+    [outcome] = target_users.ownership({"nobody@example.com": unmatched})
+    assert verdict_of("R4.5", [outcome]) == ([("nobody@example.com", "unverified")], "INCOMPLETE")
+    assert outcome.message == "nobody@example.com could not be probed (see R4.4) — check by hand: in 1CRM, open a " \
+                              "record of each synced module made by the user of nobody@example.com: it shows that " \
+                              "user as Assigned to, Created by and Modified by"
