@@ -18,10 +18,28 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+_STOPPING = threading.Event()  # the run was interrupted and is ending in order
+
+
 def install() -> None:
+    _STOPPING.clear()
     if threading.current_thread() is threading.main_thread():
         for signum in _TERMINATING:
             signal.signal(signum, _raise_interrupt)
+
+
+def stop_in_order() -> None:
+    """The run was interrupted and now ends in order (cleanup, reports): a second Ctrl-C or SIGTERM only hurries
+    what is under way. Raised again, it would break pytest's own reporting and leave no verdict (exit -2)."""
+    _STOPPING.set()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, *_TERMINATING):
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # a job started with SIGINT ignored keeps it so
+                signal.signal(signum, _hurry)
+
+
+def _hurry(signum, frame) -> None:
+    deadline.REAPER.hurry(deadline.INTERRUPT_GRACE)
 
 
 @contextmanager
@@ -43,7 +61,7 @@ def deferred_interrupts():
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        if received:
+        if received and not _STOPPING.is_set():
             raise KeyboardInterrupt(f"signal {received[0]} (deferred until cleanup finished)")
 
 

@@ -111,13 +111,18 @@ def run_in_process(env: dict[str, str], reports_dir: Path, *pytest_args: str, en
 
 
 def terminate_when(process: subprocess.Popen, reports_dir: Path, ready: Callable[[], bool], what: str,
-                   timeout: float = 60) -> tuple[SuiteRun, float]:
-    """SIGTERM once ready() holds (POSIX); returns the finished run and the seconds it took to stop."""
+                   timeout: float = 60, ctrl_c_after: float | None = None) -> tuple[SuiteRun, float]:
+    """SIGTERM once ready() holds (POSIX), and a Ctrl-C (SIGINT) `ctrl_c_after` seconds later if the run is still
+    stopping; returns the finished run and the seconds it took to stop."""
     deadline = time.monotonic() + timeout
     while not ready():
         assert process.poll() is None and time.monotonic() < deadline, f"{what} never happened"
         time.sleep(0.02)
     process.send_signal(signal.SIGTERM)
     started = time.monotonic()
+    if ctrl_c_after is not None:
+        time.sleep(ctrl_c_after)
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
     run = finish_suite(process, reports_dir, timeout=timeout)
     return run, time.monotonic() - started

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .. import __version__, summary_page
+from .. import __version__, interrupts, summary_page
 from ..target_users import role_names
 from ..verdict import GO, INCOMPLETE, PARTIAL, Finding, Verdict, decide, not_covered, report, summary_lines
 from ..waivers import AttestationBook, WaiverBook
@@ -29,7 +29,9 @@ class VerdictKeeper:
         self.state.findings.extend(found)
         self.state.facts.update(facts)
 
+    @pytest.hookimpl(tryfirst=True)  # before pytest's own report of it, which a second Ctrl-C must not break
     def pytest_keyboard_interrupt(self, excinfo) -> None:
+        interrupts.stop_in_order()
         self.state.interrupted = self.state.watchdog.reason or "interrupted"
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file: the verdict goes into it

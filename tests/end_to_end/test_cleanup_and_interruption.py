@@ -20,11 +20,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGTERM, which Windows cannot deliver")
-def test_sigterm_in_the_middle_of_the_probes_leaves_no_probe_record(tmp_path):
+def test_sigterm_then_ctrl_c_in_the_middle_of_the_probes_leaves_no_probe_record(tmp_path):
     with Simulator("slow-writes") as simulator:
         process = start_suite(simulator.env(), tmp_path)
+        # probes are under way; the impatient second interrupt arrives while the slow deletes of the cleanup run
         run, stopped_in = terminate_when(process, tmp_path, lambda: simulator.stats.count("POST", "/api.php/data/") >= 3,
-                                         "the probes")  # probes are under way
+                                         "the probes", ctrl_c_after=0.3)
         assert simulator.store.live_records(title_prefix=MARKER) == []
     assert stopped_in < 15
     assert run.exit_code == 2

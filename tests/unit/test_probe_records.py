@@ -12,6 +12,7 @@ import pytest
 from fake_crm import FakeCrm
 from faker import Faker
 
+from readiness import interrupts
 from readiness.deadline import TimeLimitExceeded
 from readiness.errors import CrmTimeout, ServerError
 from readiness.fields_meta import FieldsMeta, parse_fields_meta, read_fields_meta
@@ -422,6 +423,12 @@ def test_a_second_and_third_ctrl_c_during_the_cleanup_never_leave_a_record_behin
     try:
         with pytest.raises(KeyboardInterrupt, match="deferred until cleanup finished"):
             ledger.undo()
+        assert api.records == {} and ledger.pending == []  # every delete ran and was verified; the interrupt after
+        for model in ("Meeting", "Call"):
+            marker = Marker.new(model, RUN)
+            ledger.create(api, marker, marker.data())
+        interrupts.stop_in_order()  # the run was interrupted before: now it is ending in order
+        assert ledger.undo() == [] and api.records == {}  # a further Ctrl-C only hurries; nothing is raised
     finally:
+        interrupts.install()
         signal.signal(signal.SIGINT, previous)
-    assert api.records == {} and ledger.pending == []  # every delete ran and was verified; the interrupt came after
