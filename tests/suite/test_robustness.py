@@ -28,7 +28,8 @@ def test_transient_faults_are_retried_and_the_run_is_go(suite):
     # no fault is put on what it sends.
     faults = ["burst-5xx:after=1,count=2,scope=/api.php/version", "drop:count=1,scope=/api.php/data/User/",
               "throttle:count=1,seconds=1,scope=/api.php/meta/", "latency:seconds=0.02"]
-    run, elapsed = timed(suite, "healthy", simulator_options={"faults": faults})
+    run, elapsed = timed(suite, "healthy", simulator_options={"faults": faults},
+                         READINESS_LOAD_SECONDS="2")  # the latency fault slows the baseline: load time enough to judge
     assert run.report["verdict"] == "GO", run.output
     assert run.exit_code == 0 and elapsed < 60
 
