@@ -334,6 +334,12 @@ _ALL = [
         targets=HEALTHY.targets + ("tina.team@example.com",),
     ),
     _variant(
+        "target-without-role",
+        "A target user with neither a role nor a team: the Default Role decides, and it disables the Calls module.",
+        targets=HEALTHY.targets + ("nora.norole@example.com",),
+        role_overrides={"Default Role": {"Calls": {"access": -98}}},
+    ),
+    _variant(
         "target-portal-user",
         "A target mailbox whose CRM user is a portal-only user.",
         targets=HEALTHY.targets + ("paula.portal@example.com",),
@@ -396,7 +402,7 @@ _ALL = [
     _variant(
         "large",
         "A large CRM: 5,000 users, 25 roles, 2,000 target mailboxes of which 5 are misconfigured.",
-        faker_users=5000 - 17,  # the fixed users of seed.py make up the rest
+        faker_users=5000 - 18,  # the fixed users of seed.py make up the rest
         extra_full_roles=22,
         bulk_targets=1993,
         targets=HEALTHY.targets + ("nobody.here@example.com", "g.green@example.org", "dana.dormant@example.com",

@@ -130,6 +130,7 @@ FIXED_USERS: tuple[SeedUser, ...] = (
     SeedUser("henry.hill", "Henry", "Hill", "Henry.Hill@Example.com", roles=("Sales",)),
     SeedUser("ivan.info", "Ivan", "Info", "ivan.info@example.com", status="Info Only", roles=("Sales",)),
     SeedUser("tina.team", "Tina", "Team", "tina.team@example.com"),  # no role of her own: see TEAMS
+    SeedUser("nora.norole", "Nora", "Norole", "nora.norole@example.com"),  # no role, no team: the Default Role
 )
 RECORDS_PER_MODEL = 20
 # Seed records are assigned round-robin to these owners (then to the first faker users).

@@ -9,6 +9,8 @@ What 1crm-api.md §7 says [source], and how this module fails safe where it is s
   all / admin only / none.
 - An action a role does not list falls back to the Default Role, then to module defaults, which the
   API does not show: never "unrestricted".
+- A user no role or team lists gets the Default Role only where the replies confirm that the user holds
+  none: the user's own list of roles answers, and the role and team lists show members at all.
 - How several roles combine is not documented: both readings (most restrictive wins, highest access
   wins) are judged, and a finding passes only where both allow.
 - Anything the replies leave open (refused, empty, partial or odd replies) is "not verifiable",
@@ -36,7 +38,7 @@ ROLE_FIELDS = ("id", "name")
 MEMBER_FIELDS = ("id", "user_name")
 ACTION_FIELDS = ("id", "category", "acltype", "name", "aclaccess")
 TEAM_FIELDS = ("id", "name")
-TEAM_MODEL = "SecurityGroup"
+TEAM_MODEL = "SecurityGroup"  # [source] teams are SecurityGroup records; their REST exposure is [assumed] (§7)
 TEAM_MEMBERS = "users"  # [assumed] the SecurityGroup link to its members (relationship securitygroups_users)
 
 # [source] the access levels of info@hand's ACL (1crm-api.md §7)
@@ -118,6 +120,8 @@ class RoleBook:
     teams: list[Team] = field(default_factory=list)
     problem: str | None = None  # the roles cannot be read at all
     gaps: list[str] = field(default_factory=list)  # what leaves any user's roles open (members, teams)
+    api: CrmApi | None = field(default=None, repr=False)  # asks a user no list names for its own roles
+    _roleless: dict[str, list[Held]] = field(default_factory=dict, init=False, repr=False)  # user id -> held
 
     @property
     def default(self) -> Role:
@@ -130,8 +134,10 @@ class RoleBook:
                 for rid in team.role_ids:
                     held.setdefault(rid, f" (through team '{team.name}')")
         result = [Held(self.roles[rid], via) for rid, via in held.items()]
-        if not result:
-            result = [Held(self.default, " (the user holds no role)")]  # [assumed] no role: the Default Role
+        if not result:  # asked once per user: R4.3 and the per-target table both look
+            if user.id not in self._roleless:
+                self._roleless[user.id] = _without_role(self, user)
+            result = list(self._roleless[user.id])
         if self.gaps:  # a role we could not see may be held as well
             result.append(Held(Role(GAP_ID, GAP_ID, problem="; ".join(self.gaps))))
         return result
@@ -172,6 +178,41 @@ def _records(api: CrmApi, path: tuple[str, ...], fields: tuple[str, ...], need: 
     return records, None
 
 
+def _unlisted(record: dict, whose: str) -> Role:
+    """A role some list names but the ACLRole listing does not: its rights are unknown."""
+    rid, name = str(record["id"]), str(record.get("name") or record["id"])
+    return Role(rid, name, problem=f"rights of role '{name}' ({whose}) not readable: the API does not list it among "
+                                   f"the roles: {_hand_check(name)}")
+
+
+def _own_roles(api: CrmApi | None, user: CrmUser):
+    """(records, None) or (None, evidence): the user's own list of roles (User link `aclroles` [source], §6)."""
+    if api is None:
+        return None, "not read"
+    try:
+        return _records(api, ("User", user.id, "aclroles"), ROLE_FIELDS, ("id",))
+    except CrmError as exc:  # a fault leaves this one user open, never the per-target table in error
+        return None, _refused(exc)
+
+
+def _without_role(book: RoleBook, user: CrmUser) -> list[Held]:
+    """What a user that no role or team lists holds. [assumed] No role: the Default Role (1crm-api.md §7); but an
+    absence read only from empty replies is not verifiable: the user's own list of roles must answer, and the
+    role and team lists must show members at all."""
+    own, problem = _own_roles(book.api, user)
+    if own:  # the user's own list names roles the role lists did not
+        return [Held(book.roles.get(str(r["id"])) or _unlisted(r, f"of {user.user_name}")) for r in own]
+    why = [f"its own list of roles is not readable (User/{user.id}/aclroles: {problem})"] if own is None else []
+    why += [f"no {kind} lists any member" for kind, listed in (("role", book.roles.values()), ("team", book.teams))
+            if not any(x.members for x in listed)]
+    if not why:
+        return [Held(book.default, " (the user holds no role)")]
+    return [Held(Role(GAP_ID, GAP_ID, problem=(
+        f"the API shows no role for {user.user_name}, which the replies cannot confirm ({'; '.join(why)}): in 1CRM, "
+        f"Admin → User Management → {user.user_name}, check its roles and teams; with none, the Default Role "
+        f"applies: {_hand_check('Default Role')}")))]
+
+
 def _hand_check(role_name: str) -> str:
     modules = ", ".join(dict.fromkeys(MODULES.values()))
     return (f"in 1CRM, Admin → Roles → {role_name}, check {modules} for Access, View, List, Edit, Delete, Import, "
@@ -201,8 +242,8 @@ def _read_actions(api: CrmApi, role: Role) -> None:
 
 def read_rights(api: CrmApi) -> RoleBook:
     """Every role with its members and rights, every team with its roles and members: 1 + 2 listings per
-    role and per team, never per user."""
-    book = RoleBook()
+    role and per team, never per user (only a user no list names is asked for its own roles, later)."""
+    book = RoleBook(api=api)
     listing, problem = _records(api, ("ACLRole",), ROLE_FIELDS, ("id",))
     if listing is None:
         book.problem = f"roles cannot be read ({problem})"
@@ -242,9 +283,7 @@ def _read_teams(api: CrmApi, book: RoleBook) -> None:
         for role in roles:
             rid = str(role["id"])
             if rid not in book.roles:
-                book.roles[rid] = Role(rid, str(role.get("name") or rid), problem=(
-                    f"rights of role '{role.get('name') or rid}' (of team '{team.name}') not readable: the API does "
-                    f"not list it among the roles: {_hand_check(str(role.get('name') or rid))}"))
+                book.roles[rid] = _unlisted(role, f"of team '{team.name}'")
             team.role_ids.append(rid)
         book.teams.append(team)
 
@@ -349,7 +388,7 @@ READING_WORDS = {ALLOWS: "allowed", SOME: "allowed for some records", DENIES: "d
 def judge(address: str, user: CrmUser, book: RoleBook, datatypes: tuple[str, ...], *,
           probe_user: bool = False) -> Outcome:
     """Whether this target user's roles let Riva sync every datatype, in Riva's own terms."""
-    if user.is_admin:
+    if user.is_admin:  # [source] administrators bypass the rights (1crm-api.md §7)
         return Outcome.ok(f"{user.user_name} is an administrator: roles do not restrict it", subject=address)
     held = book.held_by(user)
     found = _Findings()

@@ -55,6 +55,8 @@ def test_healthy_passes_and_every_list_names_its_fields():
      "cannot delete Meeting records: the Default Role (role 'Sales' does not list delete) denies delete (-99, none)"),
     ("target-denied-through-team", ("R4.3", "tina.team@example.com"), "failed",
      "role 'Read only' (through team 'Contractors') denies edit"),
+    ("target-without-role", ("R4.3", "nora.norole@example.com"), "failed",
+     "target user nora.norole the Calls module is disabled by the Default Role (the user holds no role)"),
     ("role-module-admin-only", ("R4.3", "alice.archer@example.com"), "failed",
      "the Calls module is closed to ordinary users by role 'Sales' (access 99, admin only)"),
     ("role-module-limited", ("R4.3", "alice.archer@example.com"), "passed", "role 'Sales' allows every right"),

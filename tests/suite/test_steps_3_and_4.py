@@ -93,6 +93,19 @@ def test_role_rights_fail_r43_naming_user_module_and_action(suite, preset, messa
     assert re.search(message, finding["message"]), finding["message"]
 
 
+def test_a_target_user_without_any_role_is_decided_by_the_default_role_once_confirmed(suite):
+    run = suite("target-without-role", only="R4.3")
+    finding = run.check("R4.3", "nora.norole@example.com")
+    assert (finding["status"], finding["blocking"]) == ("failed", True)
+    assert ("target user nora.norole the Calls module is disabled by the Default Role (the user holds no role) "
+            "(access -98, disabled)") in finding["message"]
+    assert run.check("R4.3", "alice.archer@example.com")["status"] == "passed"
+    # "no role" was confirmed by the user's own list of roles, not read from the role lists alone
+    own = [path for method, path, _ in run.simulator.stats.requests if path.endswith("/aclroles")
+           and path.startswith("/api.php/data/User/")]
+    assert len(own) == 1, own
+
+
 def test_role_denying_delete_also_fails_the_probe_like_riva_does(suite):
     run = suite("role-denies-meeting-delete", only="R4.4")
     message = run.check("R4.4", "alice.archer@example.com")["message"]

@@ -47,9 +47,16 @@ def role(name, members=("ann",), **modules):
     return Role(name, name, rights(**modules), set(members))
 
 
-def book(*roles, default=None, teams=(), gaps=()):
+def book(*roles, default=None, teams=(), gaps=(), api=None):
     default = default or Role(DEFAULT_ROLE_ID, "Default Role", rights())
-    return RoleBook({r.id: r for r in (default, *roles)}, list(teams), gaps=list(gaps))
+    return RoleBook({r.id: r for r in (default, *roles)}, list(teams), gaps=list(gaps), api=api)
+
+
+def roleless(name, *roles, **options):
+    """A book whose replies confirm that `name` holds no role: its own list of roles answers empty, and a role
+    and a team list ann as a member."""
+    seen = Team("t0", "Sales team", [], {"ann"})
+    return book(role("Sales"), *roles, teams=[seen], api=FakeCrm(**{f"User__{name}__aclroles": []}), **options)
 
 
 def verdict(outcome):
@@ -130,9 +137,9 @@ def test_an_action_listed_neither_by_the_role_nor_by_the_default_role_is_not_ver
 
 def test_a_user_without_a_role_gets_the_default_role():
     nobody = person("bob")
-    assert verdict(judge("bob@x.org", nobody, book(role("Sales")), ("Call",))) == "passed"
+    assert verdict(judge("bob@x.org", nobody, roleless("bob"), ("Call",))) == "passed"
     strict = Role(DEFAULT_ROLE_ID, "Default Role", rights(Calls={"access": -98}))
-    outcome = judge("bob@x.org", nobody, book(role("Sales"), default=strict), ("Call",))
+    outcome = judge("bob@x.org", nobody, roleless("bob", default=strict), ("Call",))
     assert verdict(outcome) == "failed"
     assert "the Calls module is disabled by the Default Role (the user holds no role)" in outcome.message
 
@@ -147,7 +154,7 @@ def test_a_denying_role_held_only_through_a_team_counts():
     assert verdict(outcome) == "failed"
     assert "cannot create or edit Contact records: role 'Read only' (through team 'Contractors') denies edit" \
         in outcome.message
-    assert verdict(judge("tina@x.org", person("tina"), book(read_only), ("Contact",))) == "passed"  # no team
+    assert verdict(judge("tina@x.org", person("tina"), roleless("tina", read_only), ("Contact",))) == "passed"  # no team
 
 
 def test_teams_that_cannot_be_read_leave_every_user_not_verifiable():
@@ -277,6 +284,45 @@ def test_members_or_teams_that_cannot_be_read_are_not_verifiable(changes, words)
     outcome = r43(FakeCrm(**changes))
     assert verdict(outcome) == "not verifiable", outcome.message
     assert words in outcome.message
+
+
+@pytest.mark.parametrize("changes, why", [
+    # the role and team lists of members answer empty, and so does the user's own list
+    ({"ACLRole__r1__users": [], "SecurityGroup__t1__users": []}, "no role lists any member; no team lists any member"),
+    # the listings of roles and teams themselves answer empty
+    ({"ACLRole": [], "SecurityGroup": []}, "no role lists any member; no team lists any member"),
+    ({"ACLRole__r1__users": [{"id": "bob"}], "SecurityGroup": []}, "(no team lists any member)"),
+    ({"ACLRole__r1__users": [{"id": "bob"}], "SecurityGroup__t1__users": [{"id": "bob"}],
+      "User__ann__aclroles": NotFound("User/ann/aclroles: not found", status=404)},
+     "(its own list of roles is not readable (User/ann/aclroles: HTTP 404: User/ann/aclroles: not found))"),
+])
+def test_no_role_read_only_from_empty_replies_is_not_verifiable_never_the_default_role(changes, why):
+    outcome = r43(FakeCrm(**{"User__ann__aclroles": [], **changes}))
+    assert verdict(outcome) == "not verifiable", outcome.message
+    assert "the API shows no role for ann, which the replies cannot confirm (" in outcome.message
+    assert why in outcome.message
+    assert "Admin → User Management → ann, check its roles and teams; with none, the Default Role applies: in 1CRM, " \
+           "Admin → Roles → Default Role, check Contacts" in outcome.message
+    assert "the Default Role (the user holds no role)" not in outcome.message
+
+
+def test_no_role_the_replies_confirm_gets_the_default_role_asked_once_per_user():
+    api = FakeCrm(ACLRole__r1__users=[{"id": "bob"}], SecurityGroup__t1__users=[{"id": "bob"}], User__ann__aclroles=[])
+    rights_book = read_rights(api)
+    outcome = judge("ann@x.org", person(), rights_book, ("Contact", "Meeting"))
+    assert verdict(outcome) == "passed", outcome.message
+    assert "the Default Role (the user holds no role) allows every right" in outcome.message
+    rights_book.held_by(person())  # the per-target table asks too
+    assert [c for c in api.calls if c[0].startswith("User/")] == [("User/ann/aclroles", ("id", "name"))]
+
+
+def test_the_users_own_list_names_roles_the_role_lists_did_not():
+    empty = {"ACLRole__r1__users": [], "SecurityGroup__t1__users": []}
+    outcome = r43(FakeCrm(**empty, User__ann__aclroles=[{"id": "r1", "name": "Sales"}]))
+    assert verdict(outcome) == "passed" and "role 'Sales' allows every right" in outcome.message
+    hidden = r43(FakeCrm(**empty, User__ann__aclroles=[{"id": "r9", "name": "Hidden"}]))
+    assert verdict(hidden) == "not verifiable"
+    assert "rights of role 'Hidden' (of ann) not readable: the API does not list it among the roles" in hidden.message
 
 
 def test_a_default_role_the_listing_omits_is_read_by_its_known_id():
