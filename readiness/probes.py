@@ -22,11 +22,15 @@ from .ledger import Ledger, is_gone
 from .markers import DESCRIPTION, MARKER, PROBE_TITLE, Marker, is_probe_record, marker_fields, title_field
 from .outcome import Outcome
 from .payloads import build_payload, references
+from .roles import MODULES
 from .users import CrmUser
 
 __all__ = ["DESCRIPTION", "MARKER", "PROBE_TITLE", "ProbeResult", "Prober", "is_probe_record", "title_field"]
 NOT_RIGHTS = "a probe design problem or a server customisation, not missing rights"
 FOLDER_MODEL = "EmailFolder"  # [assumed] how the API lists e-mail folders; the contract does not say
+# 1crm-api.md §0 [known]: Riva acts as each user without its password, through a mechanism the suite cannot use
+OWN_PASSWORD = ("the probes sign in with the user's own password, because the suite cannot use Riva's impersonation "
+                "mechanism; that exercises the same per-user permissions and audit attribution")
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,11 @@ class Prober:
             return self.ledger.create(self.api, marker, data)
         except Refused as exc:
             raise _Finding(refusal(what, exc, self.meta(marker.model), data)) from None
+        except NotFound as exc:  # [assumed] the model is not exposed over REST on this server (1crm-api.md §4)
+            module = MODULES.get(marker.model, marker.model)
+            raise _Finding(f"the {marker.model} model is not verifiable through the API on this server ({exc}) — "
+                           f"check by hand: sign in to 1CRM in a browser as {self.api.username}, create, open, modify "
+                           f"and delete a {module} record", verifiable=False) from None
 
     def _read_created(self, marker: Marker, record_id: str, fields=()) -> dict:
         try:
@@ -209,7 +218,7 @@ def crud_outcome(address: str, user: CrmUser, results: list[ProbeResult]) -> Out
         return Outcome.not_verifiable(f"{user.user_name} probed {done} of {len(results)} datatypes; not verifiable: "
                                       + "; ".join(unverifiable), subject=address, evidence=evidence)
     return Outcome.ok(f"{user.user_name} created, read, modified and deleted a probe record of each of "
-                      f"{len(results)} datatypes{built}", subject=address, evidence=evidence)
+                      f"{len(results)} datatypes{built} — {OWN_PASSWORD}", subject=address, evidence=evidence)
 
 
 def ownership_outcome(address: str, user: CrmUser, results: list[ProbeResult]) -> Outcome:
@@ -233,4 +242,4 @@ def ownership_outcome(address: str, user: CrmUser, results: list[ProbeResult]) -
     skipped = len(results) - checked
     note = f" ({skipped} datatypes could not be probed, see R4.4)" if skipped else ""
     return Outcome.ok(f"{user.user_name}'s probe records of {checked} datatypes are assigned to, created by and "
-                      f"modified by {user.user_name}{note}", subject=address)
+                      f"modified by {user.user_name}{note} — {OWN_PASSWORD}", subject=address)

@@ -13,13 +13,15 @@ class FakeCrm:
 
     meta: model -> the reply of GET /meta/fields/{Model} (missing: 404).
     refuse(model, data) -> a 400 message or None; reply_id(model, new_id) -> the id the create reply names;
-    lose_reply: models whose create is stored but answered with a time-out.
+    lose_reply: models whose create is stored but answered with a time-out; missing: models the server does not
+    expose (their create answers 404).
     """
 
     def __init__(self, meta=None, *, username="alice", user_id="u-alice", refuse=None, reply_id=None, lose_reply=(),
-                 deny=()):
+                 deny=(), missing=()):
         self.meta, self.username, self.user_id = meta or {}, username, user_id
         self.refuse, self.reply_id, self.lose_reply, self.deny = refuse, reply_id, set(lose_reply), set(deny)
+        self.missing = set(missing)
         self.records: dict[tuple[str, str], dict] = {}
         self.calls: list[tuple] = []
         self._ids = itertools.count(1)
@@ -39,6 +41,8 @@ class FakeCrm:
         self.calls.append(("create", model, dict(data)))
         if ("create", model) in self.deny:
             raise AccessDenied("Access denied", status=403)
+        if model in self.missing:
+            raise NotFound(f"data/{model}: not found (Model {model} not found)", status=404)
         words = self.refuse(model, data) if self.refuse else None
         if words:
             raise Refused(f"HTTP 400 for data/{model}: {words}", reason=words, status=400)

@@ -211,6 +211,19 @@ def test_a_400_is_a_probe_design_problem_in_the_servers_words_never_missing_righ
     assert "Missing value: region (field 'region')" in prober(api)[0].probe("Contact").failure
 
 
+def test_a_model_that_answers_404_is_not_verifiable_on_this_server_with_the_check_by_hand():
+    api = crm(missing={"Call"})
+    probe, ledger = prober(api)
+    result = probe.probe("Call")
+    assert result.failure is None
+    assert result.not_verifiable == (
+        "the Call model is not verifiable through the API on this server (data/Call: not found (Model Call not "
+        "found)) — check by hand: sign in to 1CRM in a browser as alice, create, open, modify and delete a Calls record")
+    assert ledger.pending == []  # a 404 made nothing
+    outcome = crud_outcome("alice@example.com", CrmUser.from_record({"id": "u-alice", "user_name": "alice"}), [result])
+    assert not outcome.verifiable and "cannot create" not in outcome.message
+
+
 def test_a_create_reply_naming_another_record_is_a_finding_and_that_record_is_left_alone():
     api = crm(reply_id=lambda model, new_id: seeded)
     seeded = api.seed("Meeting", {"name": "Board meeting", "description": "the real one"})

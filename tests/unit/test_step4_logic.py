@@ -12,7 +12,7 @@ from readiness.errors import AccessDenied, NotFound
 from readiness.interrupts import deferred_interrupts
 from readiness.ledger import Ledger
 from readiness.markers import Marker
-from readiness.probes import ProbeResult, is_probe_record, ownership_outcome
+from readiness.probes import ProbeResult, crud_outcome, is_probe_record, ownership_outcome
 from readiness.users import CrmUser, Directory
 
 ABSENT = object()  # a field the server's reply does not carry
@@ -65,6 +65,17 @@ def test_ownership_names_the_wrong_owner():
     assert "the Call probe record is created by 'u-admin', not alice" in outcome.message
     assert "modified by 'u-admin'" in outcome.message
     assert not ownership_outcome("alice@x.org", alice, [ProbeResult("Task", "cannot create")]).verifiable
+
+
+def test_passed_probes_say_they_signed_in_with_the_users_own_password():
+    alice = user("alice", "alice@x.org", uid="u-alice")
+    mine = {"assigned_user_id": "u-alice", "created_by": "u-alice", "modified_user_id": "u-alice"}
+    results = [ProbeResult("Meeting", None, mine, mine)]
+    for outcome in (crud_outcome("alice@x.org", alice, results), ownership_outcome("alice@x.org", alice, results)):
+        assert outcome.passed
+        assert outcome.message.endswith(  # 1crm-api.md §0: the report says it in those words
+            " — the probes sign in with the user's own password, because the suite cannot use Riva's impersonation "
+            "mechanism; that exercises the same per-user permissions and audit attribution")
 
 
 def test_probe_records_are_recognised_exactly():
