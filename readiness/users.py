@@ -129,6 +129,8 @@ def load_directory(api: CrmApi) -> Directory:
     except (AccessDenied, NotFound) as exc:
         return Directory([], problem=f"the connection user cannot list users through the API (HTTP {exc.status}: "
                                      f"{exc})")
+    except UnexpectedReply as exc:  # HTML, null or a wrong shape: R3.3 fails on it, with the reply (fail safe)
+        return Directory([], problem=f"listing users through the API gave an unexpected reply ({exc})")
 
 
 @dataclass(frozen=True)
