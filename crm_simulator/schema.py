@@ -99,8 +99,12 @@ _PERSON = (
 )
 
 
-def _record_model(name, module, specific, person=False) -> Model:
-    list_fields = ("id", "name", "date_modified")
+DISPLAY = "_display"  # the record's display name in a list; [assumed] its value: the record's name
+# [known] what a Contact list without fields[] returns (1crm-api.md §3); the other models' set is [assumed]
+CONTACT_LIST_FIELDS = ("name", "first_name", "id", "last_name", "salutation", DISPLAY)
+
+
+def _record_model(name, module, specific, person=False, list_fields=("id", "name", "date_modified")) -> Model:
     return Model(
         name=name,
         module=module,
@@ -121,7 +125,8 @@ _MEETING_STATUS = ("Planned", "Held", "Not Held")
 # Fields, enum values and required references after info@hand's models [source] (1crm-api.md §5); enum
 # values the contract does not list are # [assumed].
 RECORD_MODELS: tuple[Model, ...] = (
-    _record_model("Contact", "Contacts", _PERSON + (_f("description", "text", "Description"),), person=True),
+    _record_model("Contact", "Contacts", _PERSON + (_f("description", "text", "Description"),), person=True,
+                  list_fields=CONTACT_LIST_FIELDS),
     _record_model(
         "Lead",
         "Leads",

@@ -21,6 +21,7 @@ from .schema import (
     ACLROLE_MODEL,
     DATE_FORMAT,
     DATETIME_FORMAT,
+    DISPLAY,
     RECORD_MODELS,
     REFERENCE,
     SECURITYGROUP_MODEL,
@@ -158,6 +159,9 @@ class Store:
         record = {}
         for name in wanted:
             field = model.field(name)
+            if name == DISPLAY and model.field("name"):
+                record[name] = row["name"]
+                continue
             if field is None or name in hidden:
                 continue  # [assumed] unknown fields in fields[] are left out, not an error
             if field.stored:

@@ -293,6 +293,7 @@ def parse_reply(response: requests.Response, path: str, *, client_id: str | None
         error = CredentialsRefused if body.get("error") in CREDENTIALS_REFUSED else AuthenticationFailed
         raise error(_auth_message(body, path), url=url, status=status)
     if status == 403:
+        # [assumed] a refused non-TLS call is a 403, its body undocumented: "tls_required" or words about TLS (§1)
         if body.get("error") == "tls_required" or (url or "").startswith("http:") and _TLS_WORDS.search(text):
             raise NonTlsRefused(
                 "the server rejects non-TLS API calls (1CRM's default): use the https:// address, "

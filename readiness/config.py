@@ -67,7 +67,8 @@ _OWN_PREFIXES = ("CRM_", "RIVA_", "READINESS_")
 SAFETY_SETTINGS = ("READINESS_MODE", "READINESS_TIME_LIMIT", "CRM_CA_BUNDLE", "CRM_PROXY", "CRM_TIMEOUT",
                    "READINESS_WAIVERS_FILE", "READINESS_ENV_FILE")
 
-# REST model names of the datatypes Riva syncs (1crm-api.md section 4).
+# REST model names of the datatypes Riva syncs (1crm-api.md section 4): [known] for most; Call, Meeting and Email are
+# [source] bean names, [assumed] to answer over REST (a 404 on one is "not verifiable", never a suite error).
 DEFAULT_DATATYPES = ("Contact", "Lead", "Account", "Meeting", "Call", "Task", "Note", "Email", "Opportunity", "aCase")
 KNOWN_DATATYPES = DEFAULT_DATATYPES + ("Project",)
 

@@ -174,6 +174,7 @@ def _refused(exc: CrmError) -> bool:
 
 
 def is_gone(api: CrmApi, model: str, record_id: str) -> bool:
+    # [assumed] reading a deleted record answers 404 (1crm-api.md §3)
     try:
         api.read(model, record_id, fields=["id"])
     except NotFound:
