@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from . import probes, roles
+from .config import Settings
 from .errors import CrmError
 from .ldap_targets import DirectoryTargets
 from .outcome import Outcome
 from .run import ReadinessRun
 from .targets import Target
-from .users import CrmUser
+from .users import CrmUser, Directory
 
 
-def target_list(run: ReadinessRun) -> list[Outcome]:
+def target_list(s: Settings) -> list[Outcome]:
     """R4.1: the file (or the directory) was validated when the settings were read; here: is there a list at all,
     and what did the directory say about the entries that are not mailboxes Riva can sync?"""
-    s = run.settings
     probe_users = sum(t.is_probe_user for t in s.targets)
     if s.directory is not None:
         return _directory_list(s.directory, s.targets, probe_users)
@@ -49,16 +50,16 @@ def _directory_list(directory: DirectoryTargets, targets: tuple[Target, ...], pr
     return outcomes
 
 
-def matches(run: ReadinessRun) -> list[Outcome]:
-    """R4.2: every mailbox against one listing of the CRM users; a mailbox from the directory also names its entry,
-    and a mismatch says which of its addresses the CRM holds where."""
-    if not run.settings.targets:
+def matches(targets: tuple[Target, ...], directory: Callable[[], Directory]) -> list[Outcome]:
+    """R4.2: every mailbox against one listing of the CRM users (read only if there are targets); a mailbox from
+    the directory also names its entry, and a mismatch says which of its addresses the CRM holds where."""
+    if not targets:
         return [Outcome.not_verifiable("no target list (see R4.1): set RIVA_TARGETS_FILE and run again")]
-    outcomes = [run.directory.match(t.email).outcome for t in run.settings.targets]
-    if any(t.source_dn for t in run.settings.targets):
-        index = _by_address(run.directory.users)
-        outcomes = [_with_directory_facts(run, t, o, index) if t.source_dn else o
-                    for t, o in zip(run.settings.targets, outcomes)]
+    users = directory()
+    outcomes = [users.match(t.email).outcome for t in targets]
+    if any(t.source_dn for t in targets):
+        index = _by_address(users.users)
+        outcomes = [_with_directory_facts(t, o, index) if t.source_dn else o for t, o in zip(targets, outcomes)]
     return outcomes
 
 
@@ -72,8 +73,7 @@ def _by_address(users: list[CrmUser]) -> dict[tuple[str, str], list[CrmUser]]:
     return index
 
 
-def _with_directory_facts(run: ReadinessRun, target: Target, outcome: Outcome,
-                          index: dict[tuple[str, str], list[CrmUser]]) -> Outcome:
+def _with_directory_facts(target: Target, outcome: Outcome, index: dict[tuple[str, str], list[CrmUser]]) -> Outcome:
     """The R4.2 message, with the mailbox's primary SMTP address, its directory entry and (on a mismatch) the
     CRM user holding one of its addresses in the wrong place."""
     address, message = target.email, outcome.message

@@ -8,13 +8,13 @@ scenarios("step4_target_users.feature")
 
 
 @when("the target list is read", target_fixture="outcomes")
-def read_target_list(readiness_run):
-    return target_users.target_list(readiness_run)
+def read_target_list(settings):
+    return target_users.target_list(settings)
 
 
 @when("each target address is matched to the CRM users by primary e-mail", target_fixture="outcomes")
 def match_targets(readiness_run, check):
-    outcomes = target_users.matches(readiness_run)
+    outcomes = target_users.matches(readiness_run.settings.targets, lambda: readiness_run.directory)
     if readiness_run.settings.targets:
         check.note(target_users=target_users.target_facts(readiness_run))
     return outcomes

@@ -176,7 +176,7 @@ def test_the_targets_file_adds_probe_users_by_address_and_its_strays_are_finding
 
 def test_r41_reports_each_finding_and_r42_names_the_entry_and_the_exact_mismatch(slapd):
     s = settings(slapd, RIVA_TARGETS_LDAP_GROUP=SYNC)
-    listed = target_users.target_list(SimpleNamespace(settings=s))
+    listed = target_users.target_list(s)
     assert listed[0].passed and listed[0].message == (
         f"the directory's group {SYNC} ({slapd.url}, StartTLS) has 28 mailboxes, 1 nested groups followed (34 entries read), "
         "0 of them probe users")
@@ -189,7 +189,7 @@ def test_r41_reports_each_finding_and_r42_names_the_entry_and_the_exact_mismatch
                      crm_user("carl", "carl@corp.example"), crm_user("dora", "dora.dune@corp.example")]
                     + [crm_user(f"bulk{i:02}", f"bulk{i:02}@corp.example") for i in range(BULK)])
     run = SimpleNamespace(settings=s, directory=crm)
-    by_subject = {o.subject: o for o in target_users.matches(run)}
+    by_subject = {o.subject: o for o in target_users.matches(run.settings.targets, lambda: run.directory)}
     assert by_subject["anna.berg@corp.example"].message == (
         f"primary SMTP anna.berg@corp.example ({dn('Anna Berg')}): the CRM user anna (Anna) has anna@corp.example as "
         "primary and anna.berg@corp.example only as e-mail 2 — make anna.berg@corp.example its primary e-mail")
@@ -206,7 +206,7 @@ def test_a_crm_primary_that_is_only_a_secondary_smtp_address_is_named():
     target = Target("anna.berg@corp.example", 0, source_dn="CN=Anna Berg,DC=corp", secondary_addresses=("anna@corp.example",))
     run = SimpleNamespace(settings=SimpleNamespace(targets=(target,)),
                           directory=Directory([crm_user("anna", "anna@corp.example")]))
-    [outcome] = target_users.matches(run)
+    [outcome] = target_users.matches(run.settings.targets, lambda: run.directory)
     assert not outcome.passed and outcome.evidence["source_dn"] == "CN=Anna Berg,DC=corp"
     assert outcome.message == (
         "primary SMTP anna.berg@corp.example (CN=Anna Berg,DC=corp): no CRM user has it as primary e-mail; the CRM user "
@@ -341,7 +341,7 @@ def test_plain_ldap_needs_the_opt_in_and_starttls_is_used_otherwise(tmp_path):
         s = settings(plain, RIVA_TARGETS_LDAP_PLAIN="yes", RIVA_TARGETS_LDAP_FILTER="(cn=Anna Berg)")
         assert [t.email for t in s.targets] == ["anna.berg@corp.example"]
         # the report says that the bind password crossed the network in clear
-        [listed] = target_users.target_list(SimpleNamespace(settings=s))
+        [listed] = target_users.target_list(s)
         assert listed.message == (
             f"the directory's filter (cn=Anna Berg) under {SUFFIX} ({plain.url}, plain LDAP without TLS: "
             "RIVA_TARGETS_LDAP_PLAIN=yes) has 1 mailboxes (1 entries read), 0 of them probe users")

@@ -143,7 +143,7 @@ def checks(run: ReadinessRun) -> dict:
         "R3.3": lambda: connection_user.sees_users(lambda: run.directory),
         "R3.4": lambda: connection_user.dedicated(run.account, run.directory, settings.targets),
         "R3.5": lambda: connection_user.password_expiry(run.connection_api, run.fields_meta("User"), run.account),
-        "R4.2": lambda: target_users.matches(run),
+        "R4.2": lambda: target_users.matches(run.settings.targets, lambda: run.directory),
         "R4.3": lambda: target_users.role_rights(run),
         "R4.4": lambda: target_users.crud(probes()),
         "R4.5": lambda: target_users.ownership(probes()),

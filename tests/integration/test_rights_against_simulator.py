@@ -29,7 +29,7 @@ def findings(preset: str):
             found = {("R3.1", None): connection_user.active_ordinary_user(run.account),
                      ("R3.2", None): connection_user.administrator(run.account),
                      ("R3.3", None): connection_user.sees_users(lambda: run.directory)}
-            found.update({("R4.2", o.subject): o for o in target_users.matches(run)})
+            found.update({("R4.2", o.subject): o for o in target_users.matches(run.settings.targets, lambda: run.directory)})
             found.update({("R4.3", o.subject): o for o in target_users.role_rights(run)})
             target_users.target_facts(run)  # the evidence table never fails, whatever was readable
         finally:
