@@ -38,6 +38,11 @@ def stop_in_order() -> None:
                 signal.signal(signum, _hurry)
 
 
+def run_ended() -> None:
+    """The run is over: a later run in this process (the project's tests run many) starts without the stop."""
+    _STOPPING.clear()
+
+
 def _hurry(signum, frame) -> None:
     deadline.REAPER.hurry(deadline.INTERRUPT_GRACE)
 

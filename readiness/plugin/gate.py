@@ -68,6 +68,7 @@ def open_run(config: pytest.Config) -> RunState | None:
 
 
 def close_run(config: pytest.Config) -> None:
+    interrupts.run_ended()
     state = config.stash.get(STATE, None)
     if state is not None and state.watchdog is not None:
         state.watchdog.cancel()
