@@ -4,6 +4,8 @@ fresh simulator; `host_browser` is this host's Chromium."""
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,26 @@ from suite_runner import RELAXED_LOAD_LIMITS, run_suite
 from crm_simulator import Simulator
 from readiness.browser import Browser, BrowserUnavailable, find_browser
 from readiness.config import BrowserSettings
+
+
+_SIGNALS = [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGBREAK") if hasattr(signal, name)]
+
+
+@pytest.fixture(autouse=True)
+def ctrl_c_as_in_a_terminal():
+    """Each test starts with Ctrl-C raising KeyboardInterrupt, as pytest in a terminal has it, whatever the
+    tests were started with (a background job, as some CI runners start them, has SIGINT ignored, which its
+    child processes inherit), and leaves the signal handlers as it found them for the next test."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {signum: signal.getsignal(signum) for signum in _SIGNALS}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
 
 
 @pytest.fixture
