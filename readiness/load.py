@@ -306,18 +306,19 @@ def judge(result: LoadResult) -> Outcome:
     limits = result.limits
     idle, loaded, every = result.stats(IDLE), result.stats(LOADED), result.stats(SIGN_IN, IDLE, LOADED)
     problems, fixes = [], []
-    if every.failed:
-        kinds = ", ".join(f"{count} x {kind}" for kind, count in every.errors.most_common())
-        problems.append(f"{every.failed} of {every.requests} requests failed ({kinds})")
+    kinds = ", ".join(f"{count} x {kind}" for kind, count in every.errors.most_common())
     first_failed = result.stopped_by == FIRST_SIGN_IN_FAILED
-    if first_failed:
-        fixes.append("the first sign-in failed, so no load was sent (see R1.1 to R1.5)")
-    elif every.errors[REFUSED_SIGN_IN]:
+    if first_failed:  # no figure of a probe that never ran means anything
+        return Outcome.fail(f"the load probe did not start: its first sign-in failed ({kinds or 'no answer'}), so "
+                            "no load was sent — see R1.1 to R1.5")
+    if every.failed:
+        problems.append(f"{every.failed} of {every.requests} requests failed ({kinds})")
+    if every.errors[REFUSED_SIGN_IN]:
         fixes.append("the connection user's sign-in was refused (see R1.5)")
-    if every.failed > every.errors[REFUSED_SIGN_IN] and not first_failed:
+    if every.failed > every.errors[REFUSED_SIGN_IN]:
         fixes.append("the web server refuses or drops requests under this load: raise its worker ceiling "
                      "(MaxRequestWorkers, PHP-FPM pm.max_children; see R2.3) or lower RIVA_THREADS")
-    if loaded.requests < result.sessions and not first_failed:
+    if loaded.requests < result.sessions:
         problems.append(f"only {loaded.requests} requests were answered under load, too few to judge")
         fixes.append("raise READINESS_LOAD_SECONDS or READINESS_LOAD_MAX_REQUESTS")
     slow = False

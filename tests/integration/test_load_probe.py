@@ -158,10 +158,10 @@ def test_a_refused_sign_in_stops_the_probe_at_once(healthy):
     result, _, requests = probe_against(healthy, CRM_PASSWORD="not-the-password", READINESS_LOAD_SECONDS="5")
     assert len(requests) == 1 and result.requests_sent == 1  # one refusal, never a burst that could lock the account
     outcome = load.judge(result)
-    assert not outcome.passed and "1 x sign-in refused" in outcome.message
-    assert "stopped by the failed first sign-in: 1 of 1 requests failed" in outcome.message
-    assert "the first sign-in failed, so no load was sent (see R1.1 to R1.5)" in outcome.message
-    assert "too few" not in outcome.message and "worker ceiling" not in outcome.message
+    assert not outcome.passed
+    # a probe that never started has no figures to report: no "0 requests in 0.0 s"
+    assert outcome.message == ("the load probe did not start: its first sign-in failed (1 x sign-in refused), so no "
+                               "load was sent — see R1.1 to R1.5")
 
 
 def test_the_chart_says_what_r22_concluded_and_draws_both_limits(tmp_path, monkeypatch):
