@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from faker import Faker
 
+from . import root_causes
 from .client import CrmApi
 from .config import CrmAddress, Credentials, Secret
 from .errors import (ApiNotAvailable, AuthenticationFailed, CredentialsRefused, CrmError, CrmUnreachable, NonTlsRefused,
@@ -32,19 +33,19 @@ def connect(crm: CrmAddress, session: CrmSession) -> Outcome:
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(crm.host, crm.port, type=socket.SOCK_STREAM)}
     except socket.gaierror as exc:
-        return Outcome.fail(f"the host name {crm.host} does not resolve from this host ({exc.strerror}) — check "
+        return _unreachable(f"the host name {crm.host} does not resolve from this host ({exc.strerror}) — check "
                             "CRM_URL and this host's DNS")
     started = time.monotonic()
     try:
         socket.create_connection((crm.host, crm.port), timeout=session.timeout).close()
     except TimeoutError:
-        return Outcome.fail(f"{crm.host} port {crm.port} did not accept a connection within {session.timeout:g} s "
+        return _unreachable(f"{crm.host} port {crm.port} did not accept a connection within {session.timeout:g} s "
                             "— a firewall may drop the traffic")
     except ConnectionRefusedError:
-        return Outcome.fail(f"{crm.host} port {crm.port} refused the connection: no web server listens there — "
+        return _unreachable(f"{crm.host} port {crm.port} refused the connection: no web server listens there — "
                             "check the port in CRM_URL and that the web server runs")
     except OSError as exc:
-        return Outcome.fail(f"cannot connect to {crm.host} port {crm.port}: {exc.strerror or exc}")
+        return _unreachable(f"cannot connect to {crm.host} port {crm.port}: {exc.strerror or exc}")
     elapsed = (time.monotonic() - started) * 1000
     return Outcome.ok(f"{crm.host} ({', '.join(sorted(addresses))}) accepted a connection on port {crm.port} "
                       f"in {elapsed:.0f} ms")
@@ -54,16 +55,21 @@ def _connect_through_proxy(crm: CrmAddress, session: CrmSession) -> Outcome:
     try:
         response = session.head(f"{crm.base}/", allow_redirects=False)
     except CrmUnreachable as exc:  # for https the proxy's refusal of the tunnel (CONNECT) arrives here
-        return Outcome.fail(f"{crm.host} is not reachable through the proxy: {exc}")
+        return _unreachable(f"{crm.host} is not reachable through the proxy: {exc}")
     refusal = PROXY_REFUSALS.get(response.status_code)
     if response.status_code == 407 or (refusal and not crm.is_https):
         # [assumed] over plain http a 5xx gateway error through a proxy is the proxy's own answer; an https CRM's
         # answers come through the tunnel, so there a 5xx is the CRM's (and a later check judges it).
         words = _proxy_words(session, response)
-        return Outcome.fail(f"the proxy {refusal}: HTTP {response.status_code} {response.reason or ''}".rstrip()
+        return _unreachable(f"the proxy {refusal}: HTTP {response.status_code} {response.reason or ''}".rstrip()
                             + (f" ('{words}')" if words else "") + f" — {crm.host} was not reached; check CRM_PROXY "
                             "and that the proxy may connect to the CRM")
     return Outcome.ok(f"{crm.host} answered through the proxy (HTTP {response.status_code})")
+
+
+def _unreachable(message: str) -> Outcome:
+    root_causes.met(root_causes.CONNECTION)  # every later check would fail of it too
+    return Outcome.fail(message)
 
 
 def _proxy_words(session: CrmSession, response) -> str:
@@ -109,7 +115,9 @@ def judge_web_sign_in(result: SignIn, username: str, *, how: str = "a scripted s
         return Outcome.fail(f"the login page asks for a human check (CAPTCHA) before {username} can sign in: "
                             f"{how} cannot pass it — have it lifted for the Riva host")
     if not result.accepted:
-        return Outcome.fail(f"the web login refused {username}: '{result.message}'")
+        root_causes.met(root_causes.sign_in(username))  # every later check as this user would fail of it too
+        return Outcome.fail(f"the web login refused {username}: '{result.message}' — check the user name and "
+                            "password (CRM_USERNAME, CRM_PASSWORD) and that the account is active")
     if not result.reached_home:
         return Outcome.fail(f"{username} was signed in, but the home page did not open (page title "
                             f"'{result.home_title}') — the session is lost after sign-in; check PHP's session "

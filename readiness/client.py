@@ -18,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from requests.auth import AuthBase, HTTPBasicAuth
 
+from . import root_causes
 from .errors import (
     AccessDenied,
     ApiNotAvailable,
@@ -217,6 +218,14 @@ class CrmApi:
 
     def _call(self, method: str, path: str, *, authenticate: bool = True, expect=None, **kwargs) -> dict:
         """The reply's JSON object; `expect` is (test, description) of the shape the caller relies on."""
+        try:
+            return self._reply(method, path, authenticate=authenticate, expect=expect, **kwargs)
+        except AuthenticationFailed as exc:
+            if self.username and authenticate:  # this user's sign-in failed: later checks as this user cannot run
+                root_causes.met(root_causes.sign_in(self.username), str(exc))
+            raise
+
+    def _reply(self, method: str, path: str, *, authenticate: bool, expect, **kwargs) -> dict:
         auth = self.auth if authenticate else None
         if isinstance(auth, OAuth2PasswordAuth):
             response = self._with_token(auth, method, path, **kwargs)

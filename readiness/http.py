@@ -22,7 +22,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import InvalidHeader, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from . import deadline
+from . import deadline, root_causes
 from .errors import CrmTimeout, CrmUnreachable, ReadOnlyViolation, ReplyTooLarge, ServerError, TlsError
 from .redaction import Redactor
 
@@ -367,6 +367,9 @@ class CrmSession(requests.Session):
             except requests.RequestException as exc:
                 problem = describe_network_error(exc, url, self.timeout)
                 self.log.record_failure(method, url, str(problem), started)
+                if isinstance(problem, CrmUnreachable):
+                    root_causes.met(root_causes.TLS if isinstance(problem, TlsError) else root_causes.CONNECTION,
+                                    str(problem))
                 raise problem from None
 
     @staticmethod

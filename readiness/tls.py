@@ -13,6 +13,7 @@ from urllib3.connection import HTTPSConnection
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util import make_headers
 
+from . import root_causes
 from .config import CrmAddress
 from .errors import TlsError
 from .outcome import Outcome
@@ -49,6 +50,7 @@ def inspect(crm: CrmAddress, *, verify: str | bool, proxy: str | None, timeout: 
             presented = None
         return TlsFacts(None, presented, reason)
     except OSError as exc:
+        root_causes.met(root_causes.CONNECTION)  # no connection at all (R1.1 says why)
         raise TlsError(f"no TLS session with {crm.host}:{crm.port}: {exc.strerror or exc}") from None
     return TlsFacts(protocol, _describe(x509.load_der_x509_certificate(der)), None)
 
@@ -60,6 +62,7 @@ def judge(facts: TlsFacts, crm: CrmAddress, now: datetime | None = None) -> Outc
     if cert:
         evidence.update(names=cert.names, issuer=cert.issuer, not_after=cert.not_after.isoformat())
     if facts.error:
+        root_causes.met(root_causes.TLS)  # every later request is refused the same way
         seen = f" (it is for {cert.names}, issued by {cert.issuer}, valid until {cert.not_after:%Y-%m-%d})" if cert else ""
         return Outcome.fail(
             f"the TLS certificate of {crm.host} is not trusted from this host: {facts.error}{seen} — "
@@ -77,10 +80,24 @@ def judge(facts: TlsFacts, crm: CrmAddress, now: datetime | None = None) -> Outc
         f"issued by {cert.issuer}; protocol {facts.protocol}", evidence=evidence)
 
 
-def plain_http(crm: CrmAddress) -> Outcome:
+def plain_http(crm: CrmAddress, *, proxy: str | None, timeout: float) -> Outcome:
+    """R1.2 of an http:// address: advisory, unless its port speaks TLS (then no plain http request gets an answer)."""
+    if not proxy and _speaks_tls(crm, timeout):
+        root_causes.met(root_causes.CONNECTION)  # every later request is dropped by the TLS port
+        https = crm.base.replace("http://", "https://", 1)
+        return Outcome.fail(f"CRM_URL says http://, but {crm.host} port {crm.port} speaks TLS: plain http requests "
+                            f"get no answer there — use {https}")
     return Outcome.fail(
         f"{crm.base} is plain http: the connection user's password travels in clear text, and 1CRM rejects "
         "non-TLS API calls by default — use an https:// address", advisory=True)
+
+
+def _speaks_tls(crm: CrmAddress, timeout: float) -> bool:
+    try:
+        _handshake(crm, None, timeout, ca_certs=None)
+        return True
+    except OSError:  # ssl.SSLError included: a plain http server, or nothing at all (R1.1 says which)
+        return False
 
 
 def verified_certificate(crm: CrmAddress, *, verify: str | bool, proxy: str | None, timeout: float) -> bytes | None:

@@ -13,10 +13,11 @@ Advisory findings never change the verdict.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import root_causes
 from .catalogue import REQUIREMENTS, STEPS, Requirement
 from .outcome import Outcome
 
@@ -39,6 +40,8 @@ class Finding:
     blocking: bool
     message: str
     subject: str | None = None
+    because_of: str | None = None  # not checked: this earlier requirement failed of the cause this one met
+    causes: tuple[str, ...] = ()  # what the check met (readiness/root_causes.py); not part of readiness.json
 
     @classmethod
     def of(cls, requirement: Requirement, status: str, message: str, *, blocking: bool | None = None,
@@ -77,6 +80,33 @@ def findings_from_outcomes(requirement: Requirement, outcomes: list[Outcome]) ->
     return findings
 
 
+def not_checked(findings: list[Finding]) -> list[Finding]:
+    """One root cause, one finding: the first check of Step 1 that failed of a cause (an untrusted certificate, a
+    closed port, a refused password) keeps its finding; each later check of another requirement that met the same
+    cause and did not pass is an error "not checked: R1.2 failed first", since what it found is that cause again."""
+    order = {rid: n for n, rid in enumerate(REQUIREMENTS)}
+    roots: dict[str, Finding] = {}
+    for finding in sorted(findings, key=lambda f: order.get(f.id, len(order))):
+        if finding.step == 1 and finding.status in (FAILED, ERROR):
+            for cause in finding.causes:
+                roots.setdefault(cause, finding)
+    if not roots:
+        return findings
+    grouped = []
+    for finding in findings:
+        root = next((roots[c] for c in finding.causes if c in roots and _depends(finding, roots[c], c, order)), None)
+        if root is not None:
+            finding = replace(finding, status=ERROR, message=f"not checked: {root.id} failed first",
+                              because_of=root.id)
+        grouped.append(finding)
+    return grouped
+
+
+def _depends(finding: Finding, root: Finding, cause: str, order: dict[str, int]) -> bool:
+    return (finding.status in (FAILED, ERROR, UNVERIFIED) and finding.id != root.id
+            and order.get(finding.id, len(order)) > order[root.id] and not root_causes.owns(finding.id, cause))
+
+
 @dataclass(frozen=True)
 class Verdict:
     word: str  # GO, NO-GO or INCOMPLETE
@@ -110,13 +140,28 @@ def decide(findings: list[Finding], not_evaluated: list[str] = (), interrupted: 
 
 
 def _blocking_reasons(findings: list[Finding], counts) -> list[str]:
-    """One reason per requirement and status, counting subjects: short even with thousands of targets."""
+    """One reason per requirement and status, counting subjects: short even with thousands of targets; a root
+    cause first, with the checks that could not run because of it."""
+    order = {rid: n for n, rid in enumerate(REQUIREMENTS)}
     grouped: dict[tuple[str, str], list[Finding]] = {}
+    dependents: dict[str, set[str]] = {}
     for finding in findings:
-        if counts(finding):
+        if not counts(finding):
+            continue
+        if finding.because_of:
+            dependents.setdefault(finding.because_of, set()).add(finding.id)
+        else:
             grouped.setdefault((finding.id, finding.status), []).append(finding)
+
+    def could_not_run(root: str) -> str:
+        ids = sorted(dependents.pop(root), key=lambda rid: order.get(rid, len(order)))
+        return f"{len(ids)} {'check' if len(ids) == 1 else 'checks'} could not run ({', '.join(ids)})"
+
     reasons = []
-    for (rid, status), group in grouped.items():
+    for (rid, status), group in sorted(grouped.items(), key=lambda item: item[0][0] not in dependents):
+        if rid in dependents:
+            reasons.append(f"{rid} {status}, so {could_not_run(rid)}")
+            continue
         subjects = [f.subject for f in group if f.subject]
         if not subjects:
             reasons.append(f"{rid} {status}")
@@ -124,6 +169,8 @@ def _blocking_reasons(findings: list[Finding], counts) -> list[str]:
             reasons.append(f"{rid} {status} ({subjects[0]})")
         else:
             reasons.append(f"{rid} {status} for {len(subjects)} targets")
+    for root in list(dependents):  # the root itself was waived: what it kept from running still stops go-live
+        reasons.append(f"{root} failed first, so {could_not_run(root)}")
     return reasons
 
 
@@ -160,7 +207,7 @@ def report(verdict: Verdict, findings: list[Finding], **meta) -> dict:
         "change_ticket": meta.get("change_ticket"),
         "suite_version": meta.get("suite_version"),
         "not_covered": meta.get("not_covered", []),
-        "checks": [asdict(f) for f in checks],
+        "checks": [{k: v for k, v in asdict(f).items() if k != "causes"} for f in checks],
         "waivers": meta.get("waivers", []),  # every waiver of the file: state applied, expired or unused
         "attestations": meta.get("attestations", []),  # every attestation of the file, with its state
         "rest_api": meta.get("rest_api"),  # None where not detected; else {"available": bool, "detail": str}
@@ -190,10 +237,15 @@ def summary_lines(document: dict) -> list[str]:
         tally = ", ".join(f"{n} {status}" for n, status in counts if n)
         lines.append(f"Step {step}  {title:<40} {tally}")
         for check in mine:
+            if check.get("because_of"):
+                continue
             if check["status"] in (FAILED, ERROR, UNVERIFIED, WAIVED, ATTESTED):
                 kind = "blocking" if check["blocking"] else "advisory"
                 subject = f" [{check['subject']}]" if check["subject"] else ""
                 lines.append(f"    {check['status'].upper()} ({kind}) {check['id']}{subject}: {check['message']}")
+        for root in dict.fromkeys(c["because_of"] for c in mine if c.get("because_of")):  # one line, not one each
+            ids = dict.fromkeys(c["id"] for c in mine if c.get("because_of") == root)
+            lines.append(f"    NOT CHECKED, {root} failed first: {', '.join(ids)}")
     for waiver in document.get("waivers", []):
         subject = f" [{waiver['subject']}]" if waiver["subject"] else ""
         lines.append(f"Waiver {waiver['state']}: {waiver['requirement']}{subject} ({waiver['ticket']}, until "

@@ -15,7 +15,7 @@ def open_connection(crm, readiness_run):
 @when("this host opens a TLS session with the CRM", target_fixture="outcome")
 def open_tls_session(crm, settings):
     if not crm.is_https:
-        return tls.plain_http(crm)
+        return tls.plain_http(crm, proxy=settings.proxy, timeout=settings.timeout)
     return tls.judge(tls.inspect(crm, verify=settings.tls_verify, proxy=settings.proxy, timeout=settings.timeout), crm)
 
 

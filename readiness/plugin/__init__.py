@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 
+from .. import root_causes
 from . import findings, gate, labels
 from .controller import VerdictKeeper
 from .fixtures import (RECORDER, _http_evidence, _probe_cleanup, check, keep_screenshot, readiness_run, reports_dir,
@@ -43,6 +44,10 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node) -> None:
     gate.share_with_worker(node)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    root_causes.begin()  # what this check meets is its own
 
 
 def pytest_bdd_before_scenario(request, feature, scenario) -> None:

@@ -11,7 +11,8 @@ import pytest
 
 from .. import __version__, interrupts, summary_page
 from ..target_users import role_names
-from ..verdict import GO, INCOMPLETE, PARTIAL, Finding, Verdict, decide, not_covered, report, summary_lines
+from ..verdict import (GO, INCOMPLETE, PARTIAL, Finding, Verdict, decide, not_checked, not_covered, report,
+                       summary_lines)
 from ..waivers import AttestationBook, WaiverBook
 from . import findings as carried_findings
 from . import outputs
@@ -71,7 +72,7 @@ class Judged:
 
 def judge(state: RunState) -> Judged:
     settings, redactor = state.settings, state.redactor
-    findings = [Finding(**{**f.__dict__, "message": redactor.text(f.message)}) for f in state.findings]
+    findings = not_checked([Finding(**{**f.__dict__, "message": redactor.text(f.message)}) for f in state.findings])
     findings, waivers = WaiverBook(settings.waivers, state.waiver_day).apply(findings)
     targets = state.facts.get("target_users") or {}
     findings, attestations = AttestationBook(settings.attestations, state.waiver_day,

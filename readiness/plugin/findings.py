@@ -3,13 +3,15 @@ pytest-xdist workers hand them to the controller too."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 import pytest
 
+from .. import root_causes
 from ..catalogue import Requirement
 from ..errors import ReadinessError
-from ..verdict import ERROR, SKIPPED, UNVERIFIED, UNVERIFIED_WORD, Finding, findings_from_outcomes
+from ..verdict import ERROR, PASSED, SKIPPED, UNVERIFIED, UNVERIFIED_WORD, Finding, findings_from_outcomes
 from .recorder import CheckFailed, CheckRecorder
 from .state import STATE, requirement_of
 
@@ -31,7 +33,7 @@ def attach(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
         report.user_properties.append((CLEANUP, str(report.longrepr)))
     if not (report.when == "call" or (report.when == "setup" and not report.passed)):
         return report
-    found = of_report(requirement, report, call, recorder)
+    found = [with_causes(f) for f in of_report(requirement, report, call, recorder)]
     # Redacted here: under xdist only this worker's redactor knows the tokens this worker saw on the wire.
     report.user_properties.append((FINDINGS, redactor.mapping([f.__dict__ for f in found])))
     report.user_properties.append((FACTS, redactor.mapping(dict(recorder.facts)) if recorder else {}))
@@ -60,6 +62,13 @@ def of_report(requirement: Requirement, report, call, recorder: CheckRecorder | 
     return [Finding.of(requirement, ERROR, f"suite error: {excinfo.typename}: {excinfo.value}")]
 
 
+def with_causes(finding: Finding) -> Finding:
+    """What a finding that did not pass met (root_causes.py), for the controller to group by root cause."""
+    if finding.status in (PASSED, SKIPPED):
+        return finding
+    return replace(finding, causes=root_causes.of_message(finding.message))
+
+
 def with_url(error: ReadinessError) -> str:
     """A CRM error names the address that failed (without its query: page offsets are noise)."""
     message, url = str(error), getattr(error, "url", None)
@@ -72,5 +81,5 @@ def with_url(error: ReadinessError) -> str:
 def carried(report: pytest.TestReport) -> tuple[list[Finding], dict, str | None]:
     """What a report carries to the controller: its findings, facts and any cleanup problem."""
     properties = dict(report.user_properties)
-    found = [Finding(**f) for f in properties.get(FINDINGS, [])]
+    found = [Finding(**{**f, "causes": tuple(f.get("causes", ()))}) for f in properties.get(FINDINGS, [])]
     return found, properties.get(FACTS) or {}, properties.get(CLEANUP)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .. import interrupts
+from .. import interrupts, root_causes
 from ..catalogue import REQUIREMENTS
 from ..config import load_settings
 from ..errors import ConfigError
@@ -39,6 +39,7 @@ def open_run(config: pytest.Config) -> RunState | None:
     config.addinivalue_line("markers", "advisory: reported, never changes the verdict")
     logging.getLogger("urllib3").setLevel(logging.ERROR)  # retries are expected; their chatter is not evidence
     interrupts.install()  # SIGTERM ends the run like Ctrl-C: orderly, with the cleanup ledger
+    root_causes.reset()  # what an earlier run in this process met is not this run's
     if config.option.collectonly:
         config.option.xmlpath = None  # a listing is no run: it must not replace the last run's junit.xml
         config.option.allure_report_dir = None

@@ -52,7 +52,9 @@ def test_wrong_password_fails_r14_in_the_browser_with_the_pages_own_words(suite,
     finding = run.check("R1.4")
     assert finding["status"] == "failed" and run.report["verdict"] == "NO-GO"
     assert finding["message"].startswith("the web login refused riva_svc: 'You must specify a valid username and "
-                                         "password.' (screenshots: R1.4-login-form.png, R1.4-sign-in-refused.png)")
+                                         "password.' — check the user name and password (CRM_USERNAME, CRM_PASSWORD) "
+                                         "and that the account is active (screenshots: R1.4-login-form.png, "
+                                         "R1.4-sign-in-refused.png)")
 
 
 def test_human_check_fails_r14_in_the_browser_and_says_so_plainly(suite, host_browser):

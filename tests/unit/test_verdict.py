@@ -53,7 +53,8 @@ def test_report_shape_and_summary():
     document = report(decide(findings), findings, crm_url="https://crm", version="8.7.7", edition="Enterprise",
                       mode="full", not_covered=["R2.1"])
     assert [c["id"] for c in document["checks"]] == ["R1.1", "R1.2"]  # catalogue order
-    assert set(document["checks"][0]) == {"id", "step", "title", "status", "blocking", "message", "subject"}
+    assert set(document["checks"][0]) == {"id", "step", "title", "status", "blocking", "message", "subject",
+                                          "because_of"}
     assert document["verdict"] == "NO-GO" and document["generated_at"].endswith("Z")
     lines = summary_lines(document)
     assert any(line.startswith("Step 1") and "1 failed, 1 passed" in line for line in lines)
