@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from suite_runner import RELAXED_LOAD_LIMITS, run_suite
+from suite_runner import QUICK_LOAD, run_suite
 
 from crm_simulator import Simulator
 from readiness.browser import Browser, BrowserUnavailable, find_browser
@@ -50,7 +50,7 @@ def suite(tmp_path):
         with Simulator(preset, **(simulator_options or {})) as simulator:
             # fast: no browser (the browser tests ask for one) and a short concurrency probe, capped in requests (it
             # is CPU-bound), whose latency limits a loaded machine cannot exceed (a test about R2.2 sets its own)
-            env = {"READINESS_LOAD_SECONDS": "1", "READINESS_LOAD_MAX_REQUESTS": "120", **RELAXED_LOAD_LIMITS, **simulator.env(),
+            env = {**QUICK_LOAD, **simulator.env(),
                    "READINESS_BROWSER": "off"}
             for name, value in overrides.items():
                 value = value(simulator) if callable(value) else value

@@ -14,12 +14,11 @@ from readiness.errors import CrmError
 from readiness.outcome import Outcome
 from readiness.run import ReadinessRun
 from readiness.verdict import decide, findings_from_outcomes
-from suite_runner import RELAXED_LOAD_LIMITS
+from suite_runner import QUICK_LOAD
 
 
 def run_for(simulator: Simulator, **overrides) -> ReadinessRun:
-    env = {**simulator.env(), "READINESS_ENV_FILE": "none", "READINESS_LOAD_SECONDS": "1", **RELAXED_LOAD_LIMITS,
-           **overrides}
+    env = {**simulator.env(), "READINESS_ENV_FILE": "none", **QUICK_LOAD, **overrides}
     return ReadinessRun(load_settings({k: v for k, v in env.items() if v is not None}))
 
 

@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import quote
 
 import pytest
-from suite_runner import run_suite
+from suite_runner import QUICK_LOAD, run_suite
 
 from crm_simulator import Simulator
 from report_tools import basic_forms, leaked_secrets, make_html_report, report_generator_available, secret_forms
@@ -153,7 +153,7 @@ def test_a_hostile_server_gets_no_secret_into_any_output(tmp_path):
                           middleware=lambda app: Hostile(app, lambda: simulator.issued_credentials()))
     try:
         with simulator:
-            env = {**simulator.env(), "READINESS_LOAD_SECONDS": "1", "READINESS_BROWSER": "off",
+            env = {**simulator.env(), **QUICK_LOAD, "READINESS_BROWSER": "off",
                    "PROBE_ALICE_ARCHER_PASSWORD": ALICE_PASSWORD, "CRM_PROXY": proxy_url}
             bob_password = env["PROBE_BOB_BAKER_PASSWORD"]
             run = run_suite(env, tmp_path / "reports", "-l", "--tb=long", "-rA", timeout=300)

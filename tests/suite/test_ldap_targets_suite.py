@@ -16,7 +16,7 @@ from crm_simulator.directory import group_dn
 from ldap_server import READER_PASSWORD, SUFFIX, running_slapd
 from readiness.__main__ import PROJECT_ROOT
 from report_tools import embedded_files, report_generator_available
-from suite_runner import RELAXED_LOAD_LIMITS, run_suite
+from suite_runner import QUICK_LOAD, run_suite
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ def suite_with_directory(tmp_path, preset: str, **simulator_options):
             Simulator(preset, **simulator_options) as simulator:
         slapd.load(simulator.ldif(SUFFIX))
         # the targets file stays, for the probe users' passwords only: the directory names the mailboxes
-        env = {"READINESS_LOAD_SECONDS": "1", **RELAXED_LOAD_LIMITS, **simulator.env(), "READINESS_BROWSER": "off",
+        env = {**QUICK_LOAD, **simulator.env(), "READINESS_BROWSER": "off",
                **slapd.env(RIVA_TARGETS_LDAP_GROUP=group_dn(SUFFIX))}
         run = run_suite(env, tmp_path / "reports")
         run.simulator, run.env = simulator, env
