@@ -122,7 +122,9 @@ class Verdict:
 
 
 def decide(findings: list[Finding], not_evaluated: list[str] = (), interrupted: str | None = None,
-           cleanup_problems: list[str] = ()) -> Verdict:
+           cleanup_problems: list[str] = (), *, selection_error: str | None = None) -> Verdict:
+    if selection_error and not findings:
+        return Verdict(PARTIAL, (f"no verdict: pytest refused the selection ({selection_error}); no check ran",))
     reasons = _blocking_reasons(findings, lambda f: f.stops_go_live)
     if interrupted:
         reasons.insert(0, interrupted)

@@ -30,6 +30,16 @@ class VerdictKeeper:
         self.state.findings.extend(found)
         self.state.facts.update(facts)
 
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collection_modifyitems(self, config):
+        """A -m or -k expression pytest refuses (an unknown marker, a typo): said by the summary, which pytest
+        would otherwise print its error after."""
+        try:
+            return (yield)
+        except pytest.UsageError as exc:
+            self.state.selection_error = str(exc)
+            raise
+
     @pytest.hookimpl(tryfirst=True)  # before pytest's own report of it, which a second Ctrl-C must not break
     def pytest_keyboard_interrupt(self, excinfo) -> None:
         interrupts.stop_in_order()
@@ -86,7 +96,7 @@ def decide_verdict(state: RunState, findings: list[Finding], exitstatus) -> Verd
         f"the run did not complete (pytest exit status {int(exitstatus)})"
         if exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR) else None)
     return decide(findings, sorted(implemented - {f.id for f in findings}), interrupted,
-                  [state.redactor.text(p) for p in state.cleanup_problems])
+                  [state.redactor.text(p) for p in state.cleanup_problems], selection_error=state.selection_error)
 
 
 def verdict_document(state: RunState, verdict: Verdict, judged: Judged) -> dict:

@@ -34,6 +34,7 @@ class RunState:
     interrupted: str | None = None
     watchdog: interrupts.Watchdog | None = None
     cleanup_problems: list[str] = field(default_factory=list)
+    selection_error: str | None = None  # pytest refused the -m / -k expression: nothing was selected
 
     @property
     def settings(self) -> Settings | None:

@@ -250,6 +250,14 @@ def test_a_partial_run_gives_no_verdict_in_every_output(suite):
     assert properties["readiness_verdict"] == "PARTIAL"
 
 
+def test_a_selection_pytest_refuses_is_said_in_the_summary_before_the_verdict(suite):
+    run = suite("healthy", only="R9.9")  # no such requirement: pytest refuses the -m expression (exit code 4)
+    assert run.exit_code == 4 and run.report["verdict"] == "PARTIAL" and run.simulator.stats.requests == []
+    said = ("no verdict: pytest refused the selection (Unknown marker(s) in '-m' expression: R9.9. Use 'pytest "
+            "--markers' to see available markers.); no check ran")
+    assert run.report["reasons"] == [said] and f"VERDICT: PARTIAL - {said}" in run.output
+
+
 def test_every_output_in_the_reports_folder_is_of_this_run_and_a_listing_writes_none(suite):
     first = suite("healthy", only="R1.1 or R4.2 or R5.3")
     reports = first.reports_dir

@@ -43,6 +43,12 @@ def test_skipped_is_not_a_failure_but_an_empty_run_is_no_go_and_a_partial_one_gi
     assert interrupted.word == "NO-GO" and "partial run: R1.2 not evaluated" in interrupted.reasons
 
 
+def test_a_refused_selection_gives_no_verdict_and_says_why():
+    verdict = decide([], not_evaluated=["R1.1", "R1.2"], selection_error="Unknown marker(s) in '-m' expression: R9.9")
+    assert (verdict.word, verdict.reasons) == ("PARTIAL", (
+        "no verdict: pytest refused the selection (Unknown marker(s) in '-m' expression: R9.9); no check ran",))
+
+
 def test_interruption_is_no_go_with_the_reason_first():
     verdict = decide([Finding.of(R11, "passed", "ok")], interrupted="interrupted")
     assert verdict.word == "NO-GO" and verdict.reasons[0] == "interrupted"
