@@ -1,4 +1,5 @@
-"""The run-level files of the Allure results: environment, executor, categories (written on the controller).
+"""The run-level files of the Allure results: environment, executor, categories and the verdict's own result
+(written on the controller).
 
 They are written at the end of the session, after allure-pytest-bdd's --clean-alluredir has run,
 and they carry the verdict, so the Allure report states the same GO / NO-GO / INCOMPLETE as every other output.
@@ -10,6 +11,12 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+from allure_commons.model2 import Label, Status, StatusDetails, TestResult
+from allure_commons.types import LabelType, Severity
+from allure_commons.utils import md5, now, uuid4
+
+from .verdict import GO, INCOMPLETE, NO_GO, PARTIAL, summary_lines
+
 ALLURE_CONFIG = "allurerc.json"  # the report generator's config; its categories are the one list of them
 
 
@@ -17,6 +24,25 @@ def report_name(document: Mapping) -> str:
     """The title of the Allure report: the verdict first, so a reviewer sees it before anything else."""
     ticket = f" ({document['change_ticket']})" if document.get("change_ticket") else ""
     return f"Riva readiness: {document['verdict']} for {document['crm_url']}{ticket}"
+
+
+# Every scenario may pass and the run still be NO-GO (interrupted, a probe record left behind, a requirement not
+# run): the verdict is a result of its own, red unless GO. INCOMPLETE is not a finding against the CRM: broken.
+VERDICT_STATUS = {GO: Status.PASSED, NO_GO: Status.FAILED, INCOMPLETE: Status.BROKEN, PARTIAL: Status.SKIPPED}
+VERDICT_ID = "riva-readiness:verdict"
+
+
+def verdict_result(document: Mapping) -> TestResult:
+    """The verdict as an Allure test result: named by report_name, its reasons as the status message."""
+    lines = summary_lines(document)
+    start = now()
+    return TestResult(
+        uuid=uuid4(), name=report_name(document), fullName=VERDICT_ID, testCaseId=md5(VERDICT_ID),
+        historyId=md5(VERDICT_ID), status=VERDICT_STATUS[document["verdict"]],
+        statusDetails=StatusDetails(message=lines[-1]), start=start, stop=start,
+        description="```\n" + "\n".join(lines) + "\n```",
+        labels=[Label(LabelType.EPIC, "Riva readiness"), Label(LabelType.FEATURE, "Verdict"),
+                Label(LabelType.SEVERITY, Severity.BLOCKER.value), Label(LabelType.TAG, "verdict")])
 
 
 def environment(document: Mapping, *, connection_user: str | None, targets: int, waivers_file: str | None,

@@ -8,8 +8,8 @@
   that talked to the CRM (an xdist worker knows the tokens it was issued), covers every field Allure
   has or will have (names, parameters, status messages taken from the raw exception, traces,
   attachments) and never leaves a secret on disk, even for a run that is killed; post-processing the
-  results folder at the end would miss both. Step parameters that are the run's own objects (the
-  run, the settings, the recorder) are dropped: they are no evidence.
+  results folder at the end would miss both. It first hands each result to the plugin's `tidy`
+  (readiness/allure_view.py: no fixtures as step parameters, no noise labels).
 - Internal errors: the traceback pytest prints and junit.xml records is redacted too.
 """
 
@@ -19,19 +19,18 @@ import io
 import json
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import allure_commons
 import pytest
 from allure_commons.logger import AllureFileLogger
+from allure_commons.model2 import TestResult
 from attr import asdict
 
 from .redaction import Redactor
 
-# Fixtures handed to step functions that Allure would record by repr; none of them is evidence.
-HIDDEN_PARAMETERS = frozenset({"readiness_run", "settings", "check", "keep_screenshot", "reports_dir", "request",
-                               "pytestconfig"})
 _TEXT_SNIFF = 4096
 
 
@@ -86,8 +85,9 @@ def redact_report(report, redactor: Redactor) -> None:
 class ReportMasking:
     """Registered by the plugin in every process (controller and xdist workers), with the run's redactor."""
 
-    def __init__(self, redactor: Redactor):
+    def __init__(self, redactor: Redactor, tidy: Callable[[dict], dict] | None = None):
         self.redactor = redactor
+        self.tidy = tidy
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after every other plugin has added to the report
     def pytest_runtest_makereport(self, item, call):
@@ -108,36 +108,29 @@ class ReportMasking:
         return None  # the terminal reporter still prints it, now redacted
 
     def pytest_sessionstart(self, session):
-        install_allure_redaction(session.config, self.redactor)
+        install_allure_redaction(session.config, self.redactor, self.tidy)
 
 
 class RedactingFileLogger(AllureFileLogger):
-    """allure-commons' file writer, with every result, container and attachment redacted as written."""
+    """allure-commons' file writer, with every result, container and attachment redacted as written
+    (a result tidied first, when a `tidy` is given)."""
 
-    def __init__(self, report_dir, redactor: Redactor):
+    def __init__(self, report_dir, redactor: Redactor, tidy: Callable[[dict], dict] | None = None):
         super().__init__(report_dir, clean=False)
         self.redactor = redactor
+        self.tidy = tidy
 
     def _report_item(self, item):
-        data = self.clean(asdict(item, filter=lambda _, v: v or v is False))
+        data = asdict(item, filter=lambda _, v: v or v is False)
+        if self.tidy is not None and isinstance(item, TestResult):
+            data = self.tidy(data)
+        data = self.redactor.mapping(data)
         filename = item.file_pattern.format(prefix=uuid.uuid4())
         temporary = self._report_dir / f"{filename}.tmp"
         with io.open(temporary, "w", encoding="utf8") as json_file:
             json.dump(data, json_file, indent=4 if os.environ.get("ALLURE_INDENT_OUTPUT") else None,
                       ensure_ascii=False)
         os.replace(temporary, self._report_dir / filename)
-
-    def clean(self, data):
-        """Drops the run's own objects from parameters at any depth, then redacts everything."""
-        if isinstance(data, dict):
-            data = {k: self.clean(v) for k, v in data.items()}
-            if isinstance(data.get("parameters"), list):
-                data["parameters"] = [p for p in data["parameters"]
-                                      if not (isinstance(p, dict) and p.get("name") in HIDDEN_PARAMETERS)]
-            return self.redactor.mapping(data)
-        if isinstance(data, list):
-            return [self.clean(v) for v in data]
-        return data
 
     def redacted_bytes(self, body: bytes | str) -> bytes:
         """Text is redacted; binary (a PNG) passes as it is: it holds no typed text."""
@@ -162,7 +155,8 @@ class RedactingFileLogger(AllureFileLogger):
         os.replace(temporary, self._report_dir / file_name)
 
 
-def install_allure_redaction(config: pytest.Config, redactor: Redactor) -> None:
+def install_allure_redaction(config: pytest.Config, redactor: Redactor,
+                             tidy: Callable[[dict], dict] | None = None) -> None:
     """Swaps allure-pytest-bdd's file logger for the redacting one (and back at the end, so that
     allure-pytest-bdd's own clean-up finds the logger it registered)."""
     manager = allure_commons.plugin_manager
@@ -171,7 +165,7 @@ def install_allure_redaction(config: pytest.Config, redactor: Redactor) -> None:
             continue
         name = manager.get_name(plugin)
         manager.unregister(plugin)
-        masking = RedactingFileLogger(config.option.allure_report_dir, redactor)
+        masking = RedactingFileLogger(config.option.allure_report_dir, redactor, tidy)
         manager.register(masking)
 
         def restore(original=plugin, original_name=name, masking=masking):

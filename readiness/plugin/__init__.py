@@ -4,7 +4,7 @@ plugins are; each hook here only delegates:
 - gate.py: the configuration gate, before any request
 - fixtures.py: what the step definitions use (the run, its settings, the check recorder, the evidence)
 - recorder.py: what a scenario concluded, as Outcomes of the domain library
-- labels.py: the Allure labels of a scenario
+- labels.py: what Allure shows of a scenario (labels, its result first, no noise)
 - findings.py: from pytest's reports to findings (carried to the controller, also from xdist workers)
 - controller.py and outputs.py: the one verdict, and one writer per output
 """
@@ -50,14 +50,23 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     root_causes.begin()  # what this check meets is its own
 
 
+@pytest.hookimpl(trylast=True)  # after allure-pytest-bdd's, which starts the scenario's Allure result
 def pytest_bdd_before_scenario(request, feature, scenario) -> None:
     requirement = requirement_of(request.node)
     if requirement is not None:
         labels.label(requirement, request.config.stash[STATE].settings)
+        labels.remember_text(request.node, feature, scenario)
         without_rest_api(request, requirement)
+
+
+def pytest_bdd_before_step_call(request, step_func_args) -> None:
+    if STATE in request.config.stash:
+        labels.hide_fixtures(request.config.stash[STATE], request, step_func_args)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
-    return findings.attach(item, call, report, item.stash.get(RECORDER, None))
+    report = findings.attach(item, call, report, item.stash.get(RECORDER, None))
+    labels.describe(item, report)
+    return report

@@ -16,7 +16,7 @@ from ..errors import ConfigError
 from ..report_redaction import ReportMasking
 from ..run import ReadinessRun
 from ..verdict import configuration_error, write_json
-from . import outputs
+from . import labels, outputs
 from .state import STATE, RunState
 
 SCREENSHOTS = "screenshots"  # the folder under the reports folder
@@ -63,7 +63,7 @@ def open_run(config: pytest.Config) -> RunState | None:
     if not is_worker(config):
         for notice in settings.notices:
             sys.stderr.write(f"riva-readiness: warning: {notice}\n")
-    config.pluginmanager.register(ReportMasking(state.redactor), "readiness-masking")
+    config.pluginmanager.register(ReportMasking(state.redactor, labels.tidier(state)), "readiness-masking")
     state.watchdog = interrupts.Watchdog(settings.time_limit)
     return state
 

@@ -14,6 +14,7 @@ from .. import allure_files
 from ..config import Settings
 from ..connection_info import ConnectionSheet
 from ..redaction import Redactor
+from ..report_redaction import RedactingFileLogger
 from ..server_info import ServerInfo
 from ..target_users import target_table
 from ..verdict import (ATTESTED, ERROR, FAILED, PASSED, SKIPPED, UNVERIFIED, WAIVED, Finding, summary_lines,
@@ -92,7 +93,7 @@ def junit_properties(document: dict) -> list[tuple[str, object]]:
 
 def allure_run_files(results: Path, document: dict, settings: Settings, sheet: str, redactor: Redactor,
                      rootpath: Path) -> None:
-    """environment.properties, executor.json, categories.json and the run's own attachments."""
+    """environment.properties, executor.json, categories.json, the verdict's result and the run's own attachments."""
     name = allure_files.report_name(document)
     allure_files.write(
         results,
@@ -102,8 +103,11 @@ def allure_run_files(results: Path, document: dict, settings: Settings, sheet: s
             rest_api=document.get("rest_api"))),
         executor_info=allure_files.executor(os.environ, name, document["run_id"]),
         category_list=allure_files.categories(rootpath))
+    RedactingFileLogger(results, redactor).report_result(allure_files.verdict_result(document))
     text = allure.attachment_type.TEXT
-    allure.global_attach("\n".join([name, "", *summary_lines(document)]) + "\n", name="Verdict and waivers", attachment_type=text)
+    allure.global_attach("\n".join([name, "", *summary_lines(document)]) + "\n", name="Verdict and waivers",
+                         attachment_type=text)
     allure.global_attach(json.dumps(document, indent=2, ensure_ascii=False), name="readiness.json",
                          attachment_type=allure.attachment_type.JSON)
     allure.global_attach(sheet, name="Connection sheet", attachment_type=text)
+

@@ -35,6 +35,7 @@ class RunState:
     watchdog: interrupts.Watchdog | None = None
     cleanup_problems: list[str] = field(default_factory=list)
     selection_error: str | None = None  # pytest refused the -m / -k expression: nothing was selected
+    hidden_step_parameters: set[str] = field(default_factory=set)  # step arguments no Allure step shows
 
     @property
     def settings(self) -> Settings | None:

@@ -218,6 +218,9 @@ def test_the_same_verdict_in_every_output(suite, preset, verdict, exit_code):
     assert executor["reportName"] == name
     assert global_attachment(run, "Verdict and waivers").splitlines()[0] == name
     assert json.loads(global_attachment(run, "readiness.json"))["verdict"] == verdict
+    [verdict_result] = [r for r in allure_results(run) if r["fullName"] == "riva-readiness:verdict"]
+    assert (verdict_result["name"], verdict_result["status"]) == (
+        name, {"GO": "passed", "NO-GO": "failed", "INCOMPLETE": "broken"}[verdict])  # red unless GO
     assert "| Connection user name | riva_svc |" in global_attachment(run, "Connection sheet")
     result = allure_result(run, "R1.1")
     labels = {(label["name"], label["value"]) for label in result["labels"]}

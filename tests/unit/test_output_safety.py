@@ -12,6 +12,7 @@ import allure
 import pytest
 from allure_commons import model2
 
+from readiness.allure_view import tidy
 from readiness.config import load_settings
 from readiness.connection_info import ConnectionSheet, md_cell, sheet_outcome
 from readiness.redaction import MASK
@@ -83,10 +84,10 @@ def test_an_internal_error_is_printed_redacted(settings):
 # -- Allure ---------------------------------------------------------------------------------------------
 
 
-def test_the_allure_writer_redacts_every_field_and_attachment_and_drops_the_run_objects(settings, tmp_path):
+def test_the_allure_writer_tidies_each_result_then_redacts_every_field_and_attachment(settings, tmp_path):
     redactor = redactor_for(settings)
     redactor.learn("issued-token-0123456789")
-    writer = RedactingFileLogger(tmp_path, redactor)
+    writer = RedactingFileLogger(tmp_path, redactor, lambda result: tidy(result, {"settings", "readiness_run"}, ()))
     leak = f"password={SECRETS['CRM_PASSWORD']} token=issued-token-0123456789"
     step = model2.TestStepResult(name=f"When {leak}", parameters=[model2.Parameter(name="settings", value=repr(settings)),
                                                            model2.Parameter(name="readiness_run", value="<run>"),
@@ -106,7 +107,7 @@ def test_the_allure_writer_redacts_every_field_and_attachment_and_drops_the_run_
     assert not redactor.reveals(text) and MASK in text
     assert json.loads(text)["labels"] == [{"name": "severity", "value": "blocker"}]  # an Enum as Allure writes it
     parameters = json.loads(text)["steps"][0]["parameters"]
-    assert [p["name"] for p in parameters] == ["outcome"]  # nothing of the run object or the settings
+    assert [p["name"] for p in parameters] == ["outcome"]  # the fixtures tidied away, the rest redacted
     for name in ("a-attachment.json", "c-attachment.csv"):
         content = (tmp_path / name).read_text(encoding="utf-8")
         assert not redactor.reveals(content) and MASK in content
@@ -179,3 +180,4 @@ def test_the_secret_scan_finds_every_form_and_short_secrets_only_as_words(tmp_pa
     assert found["terminal output"] == ["long-token-123456"] and found[str(tmp_path / "a.json")] == ["Zq"]
     assert {"cml2YV9zdmM6WnE=", "bG9uZy10b2tlbi0xMjM0NTY="} <= set(found[str(tmp_path / "b.txt")])
     assert "Zq" not in found[str(tmp_path / "b.txt")]  # inside the word XZqY it is no password
+

@@ -173,6 +173,8 @@ def test_the_allure_run_files_name_the_verdict_and_hold_no_secret(tmp_path):
     environment = (tmp_path / "environment.properties").read_text(encoding="latin-1")
     assert "Verdict=PARTIAL" in environment and "Unit-Pass-1" not in environment
     assert json.loads((tmp_path / "categories.json").read_text(encoding="utf-8"))
+    [verdict] = [json.loads(p.read_text(encoding="utf-8")) for p in tmp_path.glob("*-result.json")]
+    assert (verdict["name"], verdict["status"]) == (executor["reportName"], "skipped")  # PARTIAL: no verdict
 
 
 # -- what a scenario shows (JUnit, Allure) ----------------------------------------------------------------
