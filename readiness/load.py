@@ -42,6 +42,7 @@ RATIO_FLOOR_MS = 100.0
 SIGN_IN, IDLE, LOADED = "sign-in", "idle", "loaded"
 OK, REFUSED_SIGN_IN = "ok", "sign-in refused"
 FIRST_SIGN_IN_FAILED = "failed first sign-in"  # a server that fails one idle sign-in gets no load
+RUN_TIME_LIMIT = "run time limit"
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class LoadResult:
     requests_sent: int  # HTTP requests that left this host, sign-ins included
     duration_s: float
     loaded_s: float
-    stopped_by: str  # "time" or "request cap"
+    stopped_by: str  # "time", "request cap", RUN_TIME_LIMIT or FIRST_SIGN_IN_FAILED
     failures: list[dict] = field(default_factory=list)  # a few failed exchanges, redacted
     web: bool = False  # True: the web pages, on a server without the REST API
 
@@ -88,6 +89,14 @@ class LoadResult:
             return PhaseStats(0, errors, 0.0, 0.0, 0.0, 0.0)
         cuts = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
         return PhaseStats(len(chosen), errors, cuts[49], cuts[94], cuts[98], latencies[-1])
+
+    @property
+    def ended(self) -> str:
+        """How the probe ended, in words: 'ended when its 20 s were up (READINESS_LOAD_SECONDS)'."""
+        return {"time": f"ended when its {self.limits.seconds:g} s were up (READINESS_LOAD_SECONDS)",
+                "request cap": f"ended at its cap of {self.limits.max_requests} requests (READINESS_LOAD_MAX_REQUESTS)",
+                RUN_TIME_LIMIT: "ended by the run's time limit (READINESS_TIME_LIMIT)"}.get(
+                    self.stopped_by, f"ended by the {self.stopped_by}")
 
     @property
     def throughput(self) -> float:
@@ -115,7 +124,10 @@ class _Budget:
             if self.sent >= self.max_requests:
                 self.stopped_by = self.stopped_by or "request cap"
                 return False
-            if time.monotonic() >= self.deadline or deadline.RUN.expired():
+            if deadline.RUN.expired():
+                self.stopped_by = self.stopped_by or RUN_TIME_LIMIT
+                return False
+            if time.monotonic() >= self.deadline:
                 self.stopped_by = self.stopped_by or "time"
                 return False
             self.sent += 1
@@ -335,7 +347,7 @@ def judge(result: LoadResult) -> Outcome:
         fixes.append("the server slows down under Riva's load: give it more CPU or workers, or lower RIVA_THREADS")
     load = (f"{result.sessions} concurrent sessions ({result.threads} Riva threads x {limits.headroom:g} headroom), "
             f"{loaded.requests} requests in {result.loaded_s:.1f} s ({result.throughput:.0f}/s), "
-            f"p95 {loaded.p95:.0f} ms (idle {idle.p95:.0f} ms), stopped by the {result.stopped_by}")
+            f"p95 {loaded.p95:.0f} ms (idle {idle.p95:.0f} ms), {result.ended}")
     if result.web:
         load += " (on the web pages of the synced modules: this server has no REST API)"
     if problems:

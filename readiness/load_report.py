@@ -69,7 +69,7 @@ def draw(result: LoadResult, path: Path) -> Path:
     axes.set_ylabel("latency (ms)")
     passed = judge(result).passed
     axes.set_title(f"{conclusion(result, passed)}\n{result.sessions} concurrent sessions, {loaded.requests} requests "
-                   f"under load, stopped by the {result.stopped_by}", fontsize=10, loc="left",
+                   f"under load, {result.ended}", fontsize=10, loc="left",
                    color="#1b5e20" if passed else "#b71c1c")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(loc="upper left", fontsize=8, framealpha=0.8)
@@ -83,7 +83,7 @@ def conclusion(result: LoadResult, passed: bool) -> str:
     limits, loaded, idle = result.limits, result.stats(LOADED), result.stats(IDLE)
     word = "passed" if passed else "failed"
     if result.stopped_by == FIRST_SIGN_IN_FAILED:
-        return f"R2.2 {word}: the first sign-in failed, so no load was sent"
+        return f"R2.2 {word}: the load probe did not start, its first sign-in failed"
     ratio = (f", {loaded.p95 / max(idle.p95, RATIO_FLOOR_MS):.1f}× idle (limit {limits.p95_ratio:g}×)"
              if idle.requests else "")
     errors = result.stats(SIGN_IN, IDLE, LOADED).failed

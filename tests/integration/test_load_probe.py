@@ -101,6 +101,17 @@ def made_up(idle_ms: list[float], loaded_ms: list[float], outcomes: dict[int, st
     return LoadResult(6, 3, LoadLimits(**limits), samples, len(samples), 20.0, 18.0, "time")
 
 
+def test_the_probe_says_in_words_how_it_ended():
+    from dataclasses import replace
+
+    result = made_up([80] * 10, [100] * 200, seconds=20, max_requests=500)
+    assert "200 requests in 18.0 s (11/s), p95 100 ms (idle 80 ms), ended when its 20 s were up " \
+           "(READINESS_LOAD_SECONDS)" in load.judge(result).message
+    assert replace(result, stopped_by="request cap").ended == \
+        "ended at its cap of 500 requests (READINESS_LOAD_MAX_REQUESTS)"
+    assert replace(result, stopped_by=load.RUN_TIME_LIMIT).ended == "ended by the run's time limit (READINESS_TIME_LIMIT)"
+
+
 def test_fast_and_steady_passes():
     outcome = load.judge(made_up([80] * 10, [100] * 200))
     assert outcome.passed
