@@ -15,7 +15,7 @@ import sys
 import time
 
 from .faults import describe as describe_faults
-from .presets import PRESETS
+from .presets import PRESETS, preset_argument
 from .server import Simulator, env_lines
 
 
@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m crm_simulator",
         description="Run a simulated 1CRM server (for demos and tests of the Riva readiness suite).",
     )
-    parser.add_argument("--preset", default="healthy", choices=sorted(PRESETS), metavar="NAME",
+    parser.add_argument("--preset", default="healthy", type=preset_argument, metavar="NAME",
                         help="server state to simulate (see --list-presets); default: healthy")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on; default: 127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="port to listen on (0: any free port); default: 8080")

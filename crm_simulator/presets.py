@@ -7,6 +7,8 @@ and the Flask app (which behaviour). ``healthy`` is the reference; every other p
 
 from __future__ import annotations
 
+import argparse
+import difflib
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
@@ -467,12 +469,27 @@ _ALL = [
 PRESETS: dict[str, Preset] = {p.name: p for p in _ALL}
 
 
+def unknown_preset(name: str) -> str:
+    """One line for a name that is no preset: the closest names, and how to list them all."""
+    typed = name.strip().lower()
+    begun = [p for p in PRESETS if typed and p.startswith(typed)]  # "human" for human-check
+    close = [repr(c) for c in (begun or difflib.get_close_matches(typed, PRESETS, n=3, cutoff=0.75))[:3]]
+    either = " or ".join([", ".join(close[:-1]), close[-1]] if len(close) > 1 else close)
+    hint = f" — did you mean {either}?" if close else ""
+    return f"unknown simulator preset {name!r}{hint} (python -m crm_simulator --list-presets lists them)"
+
+
+def preset_argument(value: str) -> str:
+    """The argparse type of a --preset option: a usage error (exit 2) before anything starts."""
+    if value not in PRESETS:
+        raise argparse.ArgumentTypeError(unknown_preset(value))
+    return value
+
+
 def get_preset(preset: "str | Preset") -> Preset:
     if isinstance(preset, Preset):
         return preset
     try:
         return PRESETS[preset]
     except KeyError:
-        raise ValueError(
-            f"Unknown simulator preset {preset!r}; known presets: {', '.join(PRESETS)}"
-        ) from None
+        raise ValueError(unknown_preset(preset)) from None

@@ -23,6 +23,13 @@ def demo_environment(simulator_env: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def preset_name(value: str) -> str:
+    """--preset of the demo: a misspelt preset is a usage error with a "did you mean", before anything starts."""
+    from crm_simulator.presets import preset_argument
+
+    return preset_argument(value)
+
+
 def run_demo(preset: str, pytest_args: list[str]) -> int:
     from crm_simulator import Simulator  # the suite itself never imports the simulator
 
@@ -69,12 +76,20 @@ def run_sweep(dry_run: bool) -> int:
     from .config import load_settings
     from .errors import ConfigError, ReadinessError
     from .run import ReadinessRun
-    from .sweep import sweep
+    from .sweep import crm_looked_at, sweep
 
     try:
-        report = sweep(ReadinessRun(load_settings()), dry_run=dry_run)
+        run = ReadinessRun(load_settings())
     except ReadinessError as exc:
         print(f"riva-readiness sweep: {exc}", file=sys.stderr)
+        return 4 if isinstance(exc, ConfigError) else 1
+    crm = run.redactor.text(crm_looked_at(run.settings))
+    print(f"Sweeping {crm} for probe records of interrupted runs"
+          f"{' (dry run: nothing is deleted)' if dry_run else ''}", flush=True)
+    try:
+        report = sweep(run, dry_run=dry_run)
+    except ReadinessError as exc:
+        print(f"riva-readiness sweep of {crm}: {exc}", file=sys.stderr)
         return 4 if isinstance(exc, ConfigError) else 1
     for note in report.notes:
         print(f"note: {note}")
@@ -83,7 +98,7 @@ def run_sweep(dry_run: bool) -> int:
               f"(assigned to {leftover.owner})")
     for problem in report.problems:
         print(f"could not sweep: {problem}", file=sys.stderr)
-    print(f"{len(report.found)} probe record(s) found; {len(report.removed)} removed")
+    print(f"{len(report.found)} probe record(s) found on {crm}; {len(report.removed)} removed")
     return 1 if report.problems else 0
 
 
@@ -111,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m readiness", description="Riva readiness suite for 1CRM.")
     commands = parser.add_subparsers(dest="command", required=True)
     demo = commands.add_parser("demo", help="run the whole suite against the built-in 1CRM simulator")
-    demo.add_argument("--preset", default="healthy",
+    demo.add_argument("--preset", default="healthy", type=preset_name,
                       help="the simulated server state (python -m crm_simulator --list-presets)")
     demo.add_argument("pytest_args", nargs=argparse.REMAINDER, help="passed on to pytest (after --)")
     init = commands.add_parser("init", help="write a first .env by asking for each setting, then check the connection")

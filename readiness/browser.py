@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,7 +35,9 @@ from . import access, tls
 from .config import BrowserSettings, CrmAddress, Credentials, Settings
 from .errors import ReadinessError
 from .outcome import Outcome
+from .summary_notes import SCRIPTED_INSTEAD
 from .http import CrmSession
+from .redaction import Redactor, url_for_evidence
 from .weblogin import (ERROR_CLASS, ERROR_IDS, FORM_IDS, HOME_PAGE, HUMAN_CHECK, LOGIN_PAGES, LOGOUT_PAGE, SignIn, is_home,
                        off_origin, same_origin)
 
@@ -57,6 +60,17 @@ _SLACK = 10.0  # seconds the driver may take beyond the CRM time limit to report
 _MARK = "window.__rivaReadinessLoginPage"  # set on the login page: gone once the browser shows a new page
 _ERROR_PAGE = re.compile(r"^[a-z]+-error://")  # chrome-error://, edge-error://: the browser's own error page
 _NET_ERROR = re.compile(r"(?:net::|NET::)?(ERR_[A-Z0-9_]+)")
+_CAPTION_ID = "__rivaReadinessCaption"
+# A strip along the bottom of the window with the page's address and the time: on the picture itself, so it goes
+# wherever the PNG goes (the Allure report, reports/screenshots); removed again right after the picture.
+_SHOW_CAPTION = (
+    f"var b = document.createElement('div'); b.id = {_CAPTION_ID!r}; b.textContent = arguments[0];"
+    "b.setAttribute('style', 'position:fixed;left:0;right:0;bottom:0;z-index:2147483647;margin:0;padding:3px 8px;"
+    "font:12px/1.4 monospace;background:#fff8c4;color:#000;border-top:1px solid #8a6d00;white-space:nowrap;"
+    "overflow:hidden;text-overflow:ellipsis;pointer-events:none');"
+    "(document.body || document.documentElement).appendChild(b);"
+)
+_HIDE_CAPTION = f"var b = document.getElementById({_CAPTION_ID!r}); if (b) {{ b.remove(); }}"
 # The words of the first visible error element of the page (weblogin.ERROR_IDS, then .error), else ''.
 _READ_ERROR = (
     "function shown(e) { return e && e.getClientRects().length ? (e.innerText || e.textContent || '').trim() : ''; }"
@@ -205,7 +219,14 @@ class BrowserSignIn:
     sign_in: SignIn | None
     problem: str | None = None
     screenshots: tuple[tuple[str, bytes], ...] = field(default=(), repr=False)  # (name, PNG)
+    captions: tuple[str, ...] = ()  # one per screenshot: caption(), also drawn on the picture
     browser: str = "a headless browser"  # e.g. "headless chromium 156.0.8078.79"
+
+
+def caption(url: str, taken: datetime, redactor: Redactor) -> str:
+    """What a screenshot shows of itself: the page's address (no credential: url_for_evidence, then the run's
+    secrets masked) and when it was taken, in UTC (ISO 8601)."""
+    return redactor.text(f"{url_for_evidence(url)} at {taken.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}")
 
 
 def describe_error_page(url: str, code: str, host: str) -> str:
@@ -227,10 +248,13 @@ def judge(seen: BrowserSignIn, username: str) -> Outcome:
 
 
 def sign_in_with_browser(browser: Browser, crm: CrmAddress, user: Credentials, *, timeout: float,
-                         proxy: str | None, pin: str | None) -> BrowserSignIn:
+                         proxy: str | None, pin: str | None, redactor: Redactor | None = None) -> BrowserSignIn:
+    """`redactor` masks the run's secrets in the screenshots' captions (the user's password always)."""
+    redactor = redactor or Redactor()
+    redactor.add(user.password.reveal())
     with launch(browser, crm_host=crm.host, timeout=timeout, proxy=proxy, pin=pin) as driver:
         label = f"headless {browser.name} {driver.capabilities.get('browserVersion', '')}".strip()
-        visit = _Visit(driver, crm, timeout)
+        visit = _Visit(driver, crm, timeout, redactor)
         try:
             seen = visit.sign_in(user)
         except TimeoutException:
@@ -239,17 +263,19 @@ def sign_in_with_browser(browser: Browser, crm: CrmAddress, user: Credentials, *
         except _BROKEN as exc:  # the browser itself failed, not the CRM
             reason = _first_line(getattr(exc, "msg", None) or str(exc))
             raise BrowserUnavailable(f"the browser {browser.binary} stopped working ({reason})") from None
-        return replace(seen, screenshots=tuple(visit.screenshots), browser=label)
+        return replace(seen, screenshots=tuple(visit.screenshots), captions=tuple(visit.captions), browser=label)
 
 
 class _Visit:
     """One sign-in, step by step, as a person would do it; screenshots along the way."""
 
-    def __init__(self, driver: webdriver.Remote, crm: CrmAddress, timeout: float):
+    def __init__(self, driver: webdriver.Remote, crm: CrmAddress, timeout: float, redactor: Redactor):
         self.driver = driver
         self.crm = crm
         self.timeout = timeout
+        self.redactor = redactor
         self.screenshots: list[tuple[str, bytes]] = []
+        self.captions: list[str] = []
         self.waiting_for = "the browser did not start"  # what did not happen, should the time limit strike
         self.password: str | None = None  # once typed: never on a screenshot
 
@@ -371,7 +397,17 @@ class _Visit:
                 "return Array.from(document.querySelectorAll('input, textarea')).map(function (e) { return e.value; });")
             if any(self.password in text for text in [*visible, *fields]):
                 return
+        shown = caption(self.driver.current_url, datetime.now(UTC), self.redactor)
+        try:
+            self.driver.execute_script(_SHOW_CAPTION, shown)
+        except JavascriptException:
+            pass  # a page that runs no script: the caption is still in the evidence
         self.screenshots.append((name, self.driver.get_screenshot_as_png()))
+        self.captions.append(shown)
+        try:
+            self.driver.execute_script(_HIDE_CAPTION)
+        except JavascriptException:
+            pass
 
 
 # -- R1.4 from this host ---------------------------------------------------------------------------------------------
@@ -391,20 +427,21 @@ def web_sign_in(crm: CrmAddress, user: Credentials, settings: Settings, new_sess
         der = tls.verified_certificate(crm, verify=settings.tls_verify, proxy=settings.proxy,
                                        timeout=settings.timeout) if crm.is_https else None
         seen = sign_in_with_browser(browser, crm, user, timeout=settings.timeout, proxy=settings.proxy,
-                                    pin=spki_pin(der) if der else None)
+                                    pin=spki_pin(der) if der else None, redactor=Redactor(*settings.secrets))
     except BrowserUnavailable as exc:
         if choice.mode == "required":
             raise BrowserUnavailable(f"READINESS_BROWSER=required, but {exc} — install Chrome or Chromium and its "
                                      "driver, or set READINESS_CHROMIUM and READINESS_CHROMEDRIVER") from None
         scripted = access.web_sign_in(crm, new_session(), user)
         done = "signed in" if scripted.passed else "tried to sign in"
-        return _noted(scripted, f"{exc}: {done} with a scripted web login instead")
+        return _noted(scripted, f"{exc}: {done} {SCRIPTED_INSTEAD}")
     saved = [keep_screenshot(name, png) for name, png in seen.screenshots]
     outcome = judge(seen, user.username)
     if not saved:
         return outcome
+    shots = [{"file": str(p), "caption": c} for p, c in zip(saved, seen.captions)]  # address and time of each
     return replace(outcome, message=f"{outcome.message} (screenshots: {', '.join(p.name for p in saved)})",
-                   evidence={**outcome.evidence, "screenshots": [str(p) for p in saved]})
+                   evidence={**outcome.evidence, "screenshots": shots})
 
 
 def _noted(outcome: Outcome, note: str) -> Outcome:

@@ -50,18 +50,26 @@ def active_ordinary_user(account: Account) -> Outcome:
     return Outcome.ok(f"the connection user {user.label} exists and is an active user, {user.ordinary}")
 
 
+def make_administrator(user_name: str) -> str:
+    """The fix, where 1CRM keeps it: administrator is a flag of the user account (is_admin), not an ACL role."""
+    return (f"in 1CRM, Admin → User Management, open {user_name}, Edit, tick Administrator and save (a flag of "
+            "the user account, is_admin, not a role under Admin → Roles)")
+
+
 def administrator(account: Account) -> Outcome:
     """R3.2"""
     if account.user is None:
         return Outcome.fail(account.problem)
-    if account.user.is_admin is None:
+    user = account.user
+    if user.is_admin is None:
         return Outcome.not_verifiable(f"the server's reply has no is_admin flag for the connection user "
-                                      f"{account.user.label}: check in 1CRM (Admin → Users) that it is an "
-                                      "administrator")
-    if not account.user.is_admin:
-        return Outcome.fail(f"the connection user {account.user.label} is not an administrator: assign it the "
-                            "Administrator role, as Riva's impersonation needs")
-    return Outcome.ok(f"the connection user {account.user.label} is an administrator")
+                                      f"{user.label}: check by hand that Administrator is ticked on its user record "
+                                      f"(in 1CRM, Admin → User Management, open {user.user_name}; a flag of the "
+                                      "user account, is_admin, not a role)")
+    if not user.is_admin:
+        return Outcome.fail(f"the connection user {user.label} is not an administrator, as Riva's impersonation "
+                            f"needs — {make_administrator(user.user_name)}")
+    return Outcome.ok(f"the connection user {user.label} is an administrator")
 
 
 def sees_users(load_directory) -> Outcome:
@@ -71,8 +79,9 @@ def sees_users(load_directory) -> Outcome:
     except AccessDenied as exc:
         directory = Directory([], problem=f"the connection user cannot list users through the API ({exc})")
     if directory.problem:
-        return Outcome.fail(f"{directory.problem}: Riva could not find any target user — give the connection user "
-                            "administrator rights, and check that the User module is exposed through the API")
+        return Outcome.fail(f"{directory.problem}: Riva could not find any target user — make the connection user "
+                            "an administrator (Administrator ticked on its user record), and check that the User "
+                            "module is exposed through the API")
     return Outcome.ok(f"the connection user lists all {len(directory.users)} CRM users")
 
 

@@ -29,7 +29,7 @@ import json
 import re
 import threading
 from pathlib import Path
-from urllib.parse import quote, quote_plus, unquote
+from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit
 
 MASK = "***"
 
@@ -173,6 +173,23 @@ class Redactor:
         """Every text file the suite writes goes through here."""
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.text(text), encoding="utf-8", **kwargs)
+
+
+# A query parameter whose name says it may carry a credential: its value is never shown in evidence.
+_CREDENTIAL_NAME = re.compile(r"pass|pwd|secret|token|auth|sess|sid|key|code|csrf|ticket|sig", re.IGNORECASE)
+
+
+def url_for_evidence(url: str) -> str:
+    """A page's address as a caption may show it: no user info, the value of every query parameter whose name
+    suggests a credential (token, session, password, key, code ...) masked, and any fragment masked."""
+    parts = urlsplit(url)
+    pieces = []
+    for piece in parts.query.split("&") if parts.query else ():
+        name, equals, _ = piece.partition("=")
+        pieces.append(f"{name}={MASK}" if equals and _CREDENTIAL_NAME.search(unquote_plus(name)) else piece)
+    host = parts.netloc.rpartition("@")[2]
+    shown = f"{parts.scheme}://{host}{parts.path}" if parts.scheme else f"{host}{parts.path}"
+    return shown + (f"?{'&'.join(pieces)}" if pieces else "") + (f"#{MASK}" if parts.fragment else "")
 
 
 def url_without_password(url: str | None, shown: str = MASK) -> str | None:

@@ -84,7 +84,8 @@ def manual_checks(requirement: str, settings: Settings, presence: RestApi) -> li
                 f"supports every edition and info@hand 5.3.3+) — check by hand: in Riva's connection wizard, the "
                 f"connection test with {user} succeeds",
         "R3.1": f"{admin}: its Status is Active, and it is neither a group user nor a portal-only user",
-        "R3.2": f"{admin}: it is an Administrator (user type Administrator / 'Is Administrator' ticked)",
+        "R3.2": f"{admin}: Administrator is ticked on its user record (a flag of the account, is_admin, not a "
+                "role under Admin → Roles)",
         "R3.3": f"sign in to 1CRM as {user}: Admin → User Management lists every user of {where} "
                 f"({len(targets)} mailboxes)",
         "R3.4": f"{user} must be none of the {len(targets)} mailboxes of {where}: a dedicated service account",

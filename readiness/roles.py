@@ -335,6 +335,9 @@ def highest_access(kinds: list[str]) -> str:
     return DENIES
 
 
+MODULE_CLOSED = "cannot use the"  # + "Calls module: it is disabled by role 'R' (access ...)"
+
+
 @dataclass
 class _Findings:
     # (start, end) -> models or modules: "cannot delete" + "Meeting, Call" + "records: role 'R' denies delete"
@@ -358,7 +361,7 @@ def _weigh(found: _Findings, grants: list[Grant], model: str, action: str) -> st
         levels = ", ".join(dict.fromkeys(describe(g.level) for g in grants))
         if action == "access":
             word = "disabled" if all(g.level == DISABLED for g in grants) else "closed to ordinary users"
-            found.denied.setdefault(("the", f"{word} by {_who(grants)} (access {levels})"), []).append(module)
+            found.denied.setdefault((MODULE_CLOSED, f"{word} by {_who(grants)} (access {levels})"), []).append(module)
         else:
             verb = "deny" if len(grants) > 1 else "denies"
             found.denied.setdefault((f"cannot {NEEDED[action]}", f"{_who(grants)} {verb} {action} ({levels})"),
@@ -406,12 +409,13 @@ def judge(address: str, user: CrmUser, book: RoleBook, datatypes: tuple[str, ...
 
 
 def _phrases(grouped: dict[tuple[str, str], list[str]]) -> list[str]:
-    """'cannot delete Meeting, Call records: role 'R' denies delete', or 'the Calls module is disabled by ...'."""
+    """'cannot delete Meeting, Call records: role 'R' denies delete', or 'cannot use the Calls module: it is
+    disabled by ...'; each follows 'target user alice' as a sentence."""
     phrases = []
     for (start, end), names in grouped.items():
-        if start == "the":
+        if start == MODULE_CLOSED:
             plural = len(names) > 1
-            phrases.append(f"the {', '.join(names)} module{'s are' if plural else ' is'} {end}")
+            phrases.append(f"{start} {', '.join(names)} module{'s: they are' if plural else ': it is'} {end}")
         elif start.startswith("may"):
             phrases.append(f"{start} {', '.join(names)} records ({end})")
         else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .client import CrmApi
-from .config import KNOWN_DATATYPES
+from .config import KNOWN_DATATYPES, Settings
 from .errors import CrmError, NotFound
 from .ledger import is_gone
 from .markers import MARKER, find_marked, is_probe_record, marker_fields, title_field
@@ -32,6 +32,11 @@ class SweepReport:
     removed: list[Leftover] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # what could not be removed or searched
     notes: list[str] = field(default_factory=list)  # how models without a usable filter were searched
+
+
+def crm_looked_at(settings: Settings) -> str:
+    """The CRM a sweep works on, for its output: the address and the connection user, never a secret."""
+    return f"{settings.crm.base} as {settings.username or '(no CRM_USERNAME)'}"
 
 
 def find_leftovers(run: ReadinessRun, report: SweepReport, *, max_pages: int | None = None) -> None:

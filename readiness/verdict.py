@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import root_causes
+from . import root_causes, summary_notes
 from .catalogue import REQUIREMENTS, STEPS, Requirement
 from .outcome import Outcome
 
@@ -245,6 +245,8 @@ def summary_lines(document: dict) -> list[str]:
                 kind = "blocking" if check["blocking"] else "advisory"
                 subject = f" [{check['subject']}]" if check["subject"] else ""
                 lines.append(f"    {check['status'].upper()} ({kind}) {check['id']}{subject}: {check['message']}")
+            elif note := summary_notes.note_for(check):  # passed, but not the way it was asked to
+                lines.append(f"    NOTE {note}")
         for root in dict.fromkeys(c["because_of"] for c in mine if c.get("because_of")):  # one line, not one each
             ids = dict.fromkeys(c["id"] for c in mine if c.get("because_of") == root)
             lines.append(f"    NOT CHECKED, {root} failed first: {', '.join(ids)}")

@@ -65,12 +65,20 @@ def test_sweep_removes_leftovers_and_nothing_else():
 
 def test_sweep_command_line():
     with Simulator("healthy") as simulator:
-        _, leftovers, _ = plant_leftovers(simulator)
+        run, leftovers, _ = plant_leftovers(simulator)
         env = demo_environment(simulator.env())
         command = [sys.executable, "-m", "readiness", "sweep"]
         dry = subprocess.run([*command, "--dry-run"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
                              timeout=60)
         real = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
+        again = subprocess.run(command, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert dry.returncode == 0 and dry.stdout.count("would remove") == 2, dry.stdout + dry.stderr
     assert real.returncode == 0 and real.stdout.count("removed Meeting") == 1
-    assert "2 probe record(s) found; 2 removed" in real.stdout
+    # every sweep names the CRM it looked at and as whom, found something or not; never a secret
+    crm = f"{run.settings.crm.base} as riva_svc"
+    assert dry.stdout.startswith(f"Sweeping {crm} for probe records of interrupted runs (dry run: nothing is deleted)")
+    assert real.stdout.startswith(f"Sweeping {crm} for probe records of interrupted runs\n")
+    assert f"2 probe record(s) found on {crm}; 2 removed" in real.stdout
+    assert again.returncode == 0 and f"0 probe record(s) found on {crm}; 0 removed" in again.stdout
+    for secret in (env["CRM_PASSWORD"], env["CRM_CLIENT_SECRET"]):
+        assert not any(secret in out.stdout + out.stderr for out in (dry, real, again))

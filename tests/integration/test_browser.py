@@ -10,11 +10,14 @@ import socketserver
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 import trustme
+from PIL import Image
 
 from crm_simulator import Simulator
 from readiness import browser, tls
@@ -242,6 +245,23 @@ def test_healthy_sign_in_in_the_browser(host_browser):
     assert seen.browser.startswith(f"headless {host_browser.name} ")
     assert judge(seen, "riva_svc").passed
     assert elapsed < 10
+
+
+def test_each_screenshot_shows_the_pages_address_and_the_time_it_was_taken(host_browser):
+    with Simulator("healthy") as sim:
+        before = datetime.now(UTC).replace(microsecond=0)
+        seen = sign_in(host_browser, sim)
+        after = datetime.now(UTC)
+    base = parse_crm_address(sim.url).base
+    assert len(seen.captions) == len(seen.screenshots) == 2
+    for (name, png), caption in zip(seen.screenshots, seen.captions):
+        address, _, taken = caption.rpartition(" at ")
+        assert address.startswith(base + "/"), caption
+        assert before <= datetime.strptime(taken, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC) <= after, caption
+        picture = Image.open(BytesIO(png)).convert("RGB")  # the caption's strip runs along the bottom
+        corner = picture.getpixel((picture.width - 3, picture.height - 2))
+        assert all(abs(a - b) <= 8 for a, b in zip(corner, (0xff, 0xf8, 0xc4))), (name, corner)
+    assert sim.password not in " ".join(seen.captions)
 
 
 def test_wrong_password_shows_the_pages_own_error_message(host_browser):

@@ -56,9 +56,9 @@ def test_healthy_passes_and_every_list_names_its_fields():
     ("target-denied-through-team", ("R4.3", "tina.team@example.com"), "failed",
      "role 'Read only' (through team 'Contractors') denies edit"),
     ("target-without-role", ("R4.3", "nora.norole@example.com"), "failed",
-     "target user nora.norole the Calls module is disabled by the Default Role (the user holds no role)"),
+     "target user nora.norole cannot use the Calls module: it is disabled by the Default Role (the user holds no role)"),
     ("role-module-admin-only", ("R4.3", "alice.archer@example.com"), "failed",
-     "the Calls module is closed to ordinary users by role 'Sales' (access 99, admin only)"),
+     "cannot use the Calls module: it is closed to ordinary users by role 'Sales' (access 99, admin only)"),
     ("role-module-limited", ("R4.3", "alice.archer@example.com"), "passed", "role 'Sales' allows every right"),
     ("role-own-team-only", ("R4.3", "alice.archer@example.com"), "advisory",
      "may create or edit only its own team's Account records (role 'Sales'); may delete only its own team's Account "

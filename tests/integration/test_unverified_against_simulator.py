@@ -92,7 +92,7 @@ def test_the_web_load_probe_fails_where_the_pages_are_refused():
         ("R1.5", r"no api\.php\. Riva connects through the API of editions that have it, and needs none .* check by "
                  r"hand: in Riva's connection wizard, the connection test with riva_svc succeeds"),
         ("R3.1", r"Admin → User Management, open riva_svc: its Status is Active, and it is neither a group user"),
-        ("R3.2", r"open riva_svc: it is an Administrator"),
+        ("R3.2", r"open riva_svc: Administrator is ticked on its user record"),
         ("R3.3", r"sign in to 1CRM as riva_svc: Admin → User Management lists every user of targets\.csv "
                  r"\(2 mailboxes\)"),
         ("R3.4", r"riva_svc must be none of the 2 mailboxes of targets\.csv"),

@@ -34,6 +34,14 @@ def test_unknown_preset_is_a_usage_error():
     assert result.returncode == 2 and "nope" in result.stderr
 
 
+def test_misspelt_preset_is_a_usage_error_with_a_did_you_mean():
+    result = _run("--preset", "role-disable-module", "--port", "0")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        "python -m crm_simulator: error: argument --preset: unknown simulator preset 'role-disable-module' — did you "
+        "mean 'role-disables-module'? (python -m crm_simulator --list-presets lists them)")
+
+
 @pytest.mark.skipif(os.name == "nt", reason="sending Ctrl-C to a child process is POSIX-only here")
 def test_serves_prints_env_and_stops_cleanly_on_ctrl_c():
     proc = subprocess.Popen(

@@ -22,8 +22,11 @@ def test_every_preset_has_a_one_line_description():
 
 
 def test_unknown_preset_is_a_clear_error():
-    with pytest.raises(ValueError, match="known presets"):
+    with pytest.raises(ValueError, match=r"^unknown simulator preset 'no-such-preset' \(python -m crm_simulator "
+                                         r"--list-presets lists them\)$"):
         Simulator("no-such-preset")
+    with pytest.raises(ValueError, match="unknown simulator preset 'helthy' — did you mean 'healthy'?"):
+        Simulator("helthy")
 
 
 # ----- the Simulator object ------------------------------------------------------------------------

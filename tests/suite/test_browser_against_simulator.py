@@ -80,6 +80,20 @@ def test_without_a_browser_r14_falls_back_to_the_scripted_login_and_says_so(suit
     assert run.check("R1.4")["status"] == "passed"
     assert run.check("R1.4")["message"].endswith(f"({SCRIPTED_INSTEAD})")
     assert not (run.reports_dir / "screenshots").exists()
+    # a passed R1.4 is otherwise not in the summary: the note says how it signed in, and the fix
+    note = (f"NOTE R1.4 signed in with a scripted web login, not in a browser: {SCRIPTED_INSTEAD.split(':')[0]} - "
+            "install Chrome or Chromium and its driver")
+    assert any(line.startswith(f"    {note}") for line in run.output.splitlines())  # the terminal
+    assert any(line.startswith(f"    {note}") for line in _global_attachment(run, "Verdict and waivers").splitlines())
+
+
+def _global_attachment(run, name: str) -> str:
+    folder = run.reports_dir / "allure-results"
+    for globals_file in folder.glob("*-globals.json"):
+        for attachment in json.loads(globals_file.read_text(encoding="utf-8")).get("attachments", []):
+            if attachment["name"] == name:
+                return (folder / attachment["source"]).read_text(encoding="utf-8")
+    raise AssertionError(f"no global attachment {name!r}")
 
 
 def test_required_browser_missing_is_no_go_with_the_reason(suite, tmp_path):

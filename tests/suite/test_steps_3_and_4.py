@@ -81,7 +81,7 @@ def test_each_matching_diagnosis_of_r42(suite, preset, address, message, blockin
     [
         ("role-denies-meeting-delete", r"target user alice\.archer cannot delete Meeting records: role 'Sales' denies delete"),
         ("role-denies-lead-export", r"target user alice\.archer cannot export Lead records: role 'Sales' denies export"),
-        ("role-disables-module", r"target user alice\.archer the Calls module is disabled by role 'Sales'"),
+        ("role-disables-module", r"target user alice\.archer cannot use the Calls module: it is disabled by role 'Sales'"),
         ("role-relies-on-default-role", r"target user alice\.archer cannot delete Meeting records: the Default Role "
                                         r"\(role 'Sales' does not list delete\) denies delete"),
     ],
@@ -97,7 +97,7 @@ def test_a_target_user_without_any_role_is_decided_by_the_default_role_once_conf
     run = suite("target-without-role", only="R4.3")
     finding = run.check("R4.3", "nora.norole@example.com")
     assert (finding["status"], finding["blocking"]) == ("failed", True)
-    assert ("target user nora.norole the Calls module is disabled by the Default Role (the user holds no role) "
+    assert ("target user nora.norole cannot use the Calls module: it is disabled by the Default Role (the user holds no role) "
             "(access -98, disabled)") in finding["message"]
     assert run.check("R4.3", "alice.archer@example.com")["status"] == "passed"
     # "no role" was confirmed by the user's own list of roles, not read from the role lists alone

@@ -169,7 +169,7 @@ def test_a_server_without_the_rest_api_is_incomplete_with_every_web_check_decide
     assert {c["id"] for c in api_checks} == {"R3.1", "R3.2", "R3.3", "R3.4", "R3.5", "R4.2", "R4.3", "R4.4", "R4.5"}
     assert all(c["status"] == "unverified" and c["message"].startswith("not verifiable: this server has no REST API: ")
                for c in api_checks)
-    assert "in 1CRM, Admin → User Management, open riva_svc: it is an Administrator" in run.check("R3.2")["message"]
+    assert "in 1CRM, Admin → User Management, open riva_svc: Administrator is ticked on its user record" in run.check("R3.2")["message"]
     assert run.simulator.stats.count("GET", "/api.php/me") <= 2  # detected once per process, not once per check
 
 

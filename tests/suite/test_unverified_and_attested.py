@@ -84,8 +84,9 @@ def test_the_attest_command_prints_an_entry_that_once_filled_in_makes_the_next_r
                                 "R4.2": "has no status in the server's reply: whether it is Active cannot be verified "
                                         "— check the user in 1CRM (Admin → Users)"}),
         ("user-admin-flag-hidden", {"R3.2": "the server's reply has no is_admin flag for the connection user "
-                                            "riva_svc (Riva Service): check in 1CRM (Admin → Users) that it is an "
-                                            "administrator"}),
+                                            "riva_svc (Riva Service): check by hand that Administrator is ticked "
+                                            "on its user record (in 1CRM, Admin → User Management, open riva_svc; "
+                                            "a flag of the user account, is_admin, not a role)"}),
     ],
 )
 def test_a_user_field_the_server_does_not_return_leaves_its_checks_unverified_not_failed(suite, preset, unverified):

@@ -181,3 +181,27 @@ def test_the_secret_scan_finds_every_form_and_short_secrets_only_as_words(tmp_pa
     assert {"cml2YV9zdmM6WnE=", "bG9uZy10b2tlbi0xMjM0NTY="} <= set(found[str(tmp_path / "b.txt")])
     assert "Zq" not in found[str(tmp_path / "b.txt")]  # inside the word XZqY it is no password
 
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://crm.example.com/1crm/index.php?module=Home&action=index",
+     "https://crm.example.com/1crm/index.php?module=Home&action=index"),
+    ("https://u:pw@crm.example.com:8443/1crm/?access_token=eyJabc&module=Home#state=x",
+     "https://crm.example.com:8443/1crm/?access_token=***&module=Home#***"),
+    ("https://crm/1crm/index.php?PHPSESSID=abc123&sessionid=z&api_key=k&code=c&return_module=Home",
+     "https://crm/1crm/index.php?PHPSESSID=***&sessionid=***&api_key=***&code=***&return_module=Home"),
+])
+def test_a_screenshots_address_shows_no_credential(url, shown):
+    from readiness.redaction import url_for_evidence
+
+    assert url_for_evidence(url) == shown
+
+
+def test_a_screenshots_caption_is_its_address_and_time_with_the_runs_secrets_masked(settings):
+    from datetime import UTC, datetime
+
+    from readiness.browser import caption
+
+    taken = datetime(2026, 3, 1, 9, 30, 5, 123456, tzinfo=UTC)
+    url = f"https://crm.example.com/1crm/index.php?module=Home&note={SECRETS['CRM_CLIENT_SECRET']}&token=t0k3n-v4lue"
+    shown = caption(url, taken, redactor_for(settings))
+    assert shown == f"https://crm.example.com/1crm/index.php?module=Home&note={MASK}&token={MASK} at 2026-03-01T09:30:05Z"

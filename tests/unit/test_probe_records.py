@@ -420,6 +420,15 @@ def test_the_sweep_removes_confirmed_leftovers_of_any_run_and_says_how_it_search
     assert not any("assigned_user_id" in c[2] for c in api.calls if c[0] == "list")
 
 
+def test_the_sweep_names_the_crm_and_the_connection_user_never_the_password():
+    from readiness.config import load_settings
+    from readiness.sweep import crm_looked_at
+
+    settings = load_settings({"CRM_URL": "https://crm.example.com/1crm/", "CRM_USERNAME": "riva_svc",
+                              "CRM_PASSWORD": "Sweep-Secret-42", "READINESS_ENV_FILE": "none"})
+    assert crm_looked_at(settings) == "https://crm.example.com/1crm as riva_svc"
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="sends SIGINT to itself")
 def test_a_second_and_third_ctrl_c_during_the_cleanup_never_leave_a_record_behind():
     class Impatient(FakeCrm):

@@ -81,9 +81,10 @@ def test_what_each_level_grants_an_ordinary_user(action, level, kind):
 
 
 @pytest.mark.parametrize("changes, expected, words", [
-    ({"Calls": {"access": 99}}, "failed", "the Calls module is closed to ordinary users by role 'R' (access 99, admin only)"),
-    ({"Calls": {"access": 80}}, "failed", "the Calls module is closed to ordinary users"),
-    ({"Calls": {"access": -98}}, "failed", "the Calls module is disabled by role 'R'"),
+    ({"Calls": {"access": 99}}, "failed",
+     "target user ann cannot use the Calls module: it is closed to ordinary users by role 'R' (access 99, admin only)"),
+    ({"Calls": {"access": 80}}, "failed", "cannot use the Calls module: it is closed to ordinary users"),
+    ({"Calls": {"access": -98}}, "failed", "cannot use the Calls module: it is disabled by role 'R'"),
     ({"Calls": {"access": 88}}, "passed", "role 'R' allows every right"),
     ({"Calls": {"edit": 99}}, "failed", "cannot create or edit Call records: role 'R' denies edit (99, admin only)"),
     ({"Calls": {"edit": 80}}, "advisory", "may create or edit only its own team's Call records (role 'R')"),
@@ -135,13 +136,21 @@ def test_an_action_listed_neither_by_the_role_nor_by_the_default_role_is_not_ver
     assert "neither role 'Sales' nor the Default Role lists Project export: the module defaults apply" in outcome.message
 
 
+def test_modules_closed_by_a_role_read_as_one_sentence():
+    outcome = judge("ann@x.org", person(), book(role("R", Calls={"access": -98}, Meetings={"access": -98})),
+                    ("Call", "Meeting", "Contact"))
+    assert outcome.message.startswith("target user ann cannot use the Calls, Meetings modules: they are disabled by "
+                                      "role 'R' (access -98, disabled)"), outcome.message
+
+
 def test_a_user_without_a_role_gets_the_default_role():
     nobody = person("bob")
     assert verdict(judge("bob@x.org", nobody, roleless("bob"), ("Call",))) == "passed"
     strict = Role(DEFAULT_ROLE_ID, "Default Role", rights(Calls={"access": -98}))
     outcome = judge("bob@x.org", nobody, roleless("bob", default=strict), ("Call",))
     assert verdict(outcome) == "failed"
-    assert "the Calls module is disabled by the Default Role (the user holds no role)" in outcome.message
+    assert ("target user bob cannot use the Calls module: it is disabled by the Default Role (the user holds no "
+            "role)") in outcome.message
 
 
 # -- teams ---------------------------------------------------------------------------------------
@@ -389,6 +398,14 @@ def test_r31_reads_the_status_and_claims_a_group_check_only_where_it_can_fire(re
 def test_r32_without_is_admin_is_not_verifiable():
     account = connection_user.Account(CrmUser.from_record({"id": "1", "user_name": "riva_svc", "status": "Active"}))
     assert verdict(connection_user.administrator(account)) == "not verifiable"
+
+
+def test_r32_fix_says_administrator_is_a_flag_of_the_user_account_not_a_role():
+    outcome = connection_user.administrator(connection_user.Account(person("riva_svc", admin="0")))
+    assert verdict(outcome) == "failed"
+    assert outcome.message == ("the connection user riva_svc is not an administrator, as Riva's impersonation needs — "
+                               "in 1CRM, Admin → User Management, open riva_svc, Edit, tick Administrator and save (a "
+                               "flag of the user account, is_admin, not a role under Admin → Roles)"), outcome.message
 
 
 def test_r34_cannot_tell_a_dedicated_account_without_the_user_listing():
