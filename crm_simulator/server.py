@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import socket
+import ssl
 import tempfile
 import threading
 from pathlib import Path
@@ -141,6 +142,16 @@ class _RequestBody:
         return getattr(self.raw, name)
 
 
+# What Apache (mod_ssl) answers a plain http request on its TLS port, in plain http.
+_PLAIN_HTTP_PAGE = (b'<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>400 Bad Request</title>\n'
+                    b"</head><body>\n<h1>Bad Request</h1>\n<p>Your browser sent a request that this server could not "
+                    b"understand.<br />\nReason: You're speaking plain HTTP to an SSL-enabled server port.<br />\n "
+                    b"Instead use the HTTPS scheme to access this URL, please.<br />\n</p>\n</body></html>\n")
+PLAIN_HTTP_ON_TLS_PORT = (b"HTTP/1.1 400 Bad Request\r\nServer: Apache\r\nContent-Type: text/html; charset=iso-8859-1\r\n"
+                          b"Content-Length: " + str(len(_PLAIN_HTTP_PAGE)).encode() + b"\r\nConnection: close\r\n\r\n"
+                          + _PLAIN_HTTP_PAGE)
+
+
 def _handler_class(log_requests: bool) -> type[WSGIRequestHandler]:
     class Handler(WSGIRequestHandler):
         """werkzeug closes every connection after one reply; Apache keeps it open (KeepAlive On, its default),
@@ -149,6 +160,18 @@ def _handler_class(log_requests: bool) -> type[WSGIRequestHandler]:
         timeout = 60  # idle keep-alive connections give their worker thread back eventually
         disable_nagle_algorithm = True  # headers and body are two writes: without it, each reply waits 40 ms
         _keep_alive = False  # only while a well-framed request is served; an error page always closes
+
+        def handle(self) -> None:
+            if isinstance(self.connection, ssl.SSLSocket):
+                try:
+                    self.connection.do_handshake()
+                except ssl.SSLError as exc:
+                    if exc.reason == "HTTP_REQUEST":  # plain http on the TLS port: Apache's mod_ssl answers 400
+                        socket.socket.sendall(self.connection, PLAIN_HTTP_ON_TLS_PORT)
+                    return
+                except OSError:
+                    return
+            super().handle()
 
         def send_header(self, keyword: str, value: str) -> None:
             if (keyword.lower(), value.lower()) == ("connection", "close") and self._keep_alive:

@@ -66,8 +66,10 @@ _PHP_ERROR = re.compile(r"\b(Fatal|Parse) error\b")  # [assumed] PHP's own error
 
 
 def _server_fault(exc: CrmError) -> bool:
-    """An error page (5xx, or PHP's fatal error) says nothing about whether api.php is missing."""
-    return (exc.status or 0) >= 500 or bool(_PHP_ERROR.search(str(exc)))
+    """An error page (5xx, PHP's fatal error, or a 4xx other than 404, such as Apache's 400 for plain http on
+    its TLS port) says nothing about whether api.php is missing."""
+    status = exc.status or 0
+    return status >= 500 or (400 <= status < 500 and status != 404) or bool(_PHP_ERROR.search(str(exc)))
 
 
 def manual_checks(requirement: str, settings: Settings, presence: RestApi) -> list[Outcome]:

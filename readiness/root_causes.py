@@ -12,6 +12,7 @@ import threading
 
 TLS = "tls"
 CONNECTION = "connection"
+ADDRESS = "address"  # CRM_URL itself is wrong (http:// on a TLS port): no later check can have run, met or not
 _SIGN_IN = "sign-in:"
 
 # Which checks are about a cause: they keep their own finding even when an earlier check failed of it.

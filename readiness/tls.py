@@ -83,10 +83,10 @@ def judge(facts: TlsFacts, crm: CrmAddress, now: datetime | None = None) -> Outc
 def plain_http(crm: CrmAddress, *, proxy: str | None, timeout: float) -> Outcome:
     """R1.2 of an http:// address: advisory, unless its port speaks TLS (then no plain http request gets an answer)."""
     if not proxy and _speaks_tls(crm, timeout):
-        root_causes.met(root_causes.CONNECTION)  # every later request is dropped by the TLS port
+        root_causes.met(root_causes.ADDRESS)  # every later request goes to the TLS port in plain http
         https = crm.base.replace("http://", "https://", 1)
         return Outcome.fail(f"CRM_URL says http://, but {crm.host} port {crm.port} speaks TLS: plain http requests "
-                            f"get no answer there — use {https}")
+                            f"are refused or dropped there — use {https}")
     return Outcome.fail(
         f"{crm.base} is plain http: the connection user's password travels in clear text, and 1CRM rejects "
         "non-TLS API calls by default — use an https:// address", advisory=True)

@@ -83,23 +83,22 @@ def findings_from_outcomes(requirement: Requirement, outcomes: list[Outcome]) ->
 def not_checked(findings: list[Finding]) -> list[Finding]:
     """One root cause, one finding: the first check of Step 1 that failed of a cause (an untrusted certificate, a
     closed port, a refused password) keeps its finding; each later check of another requirement that met the same
-    cause and did not pass is an error "not checked: R1.2 failed first", since what it found is that cause again."""
+    cause and did not pass is an error "not checked: R1.2 failed first", since what it found is that cause again.
+    A check that did not run because of one root is no root of its own."""
     order = {rid: n for n, rid in enumerate(REQUIREMENTS)}
     roots: dict[str, Finding] = {}
-    for finding in sorted(findings, key=lambda f: order.get(f.id, len(order))):
-        if finding.step == 1 and finding.status in (FAILED, ERROR):
-            for cause in finding.causes:
-                roots.setdefault(cause, finding)
-    if not roots:
-        return findings
-    grouped = []
-    for finding in findings:
-        root = next((roots[c] for c in finding.causes if c in roots and _depends(finding, roots[c], c, order)), None)
+    grouped: dict[int, Finding] = {}
+    for index, finding in sorted(enumerate(findings), key=lambda pair: order.get(pair[1].id, len(order))):
+        causes = (*finding.causes, root_causes.ADDRESS)  # a wrong address is every check's cause
+        root = next((roots[c] for c in causes if c in roots and _depends(finding, roots[c], c, order)), None)
         if root is not None:
             finding = replace(finding, status=ERROR, message=f"not checked: {root.id} failed first",
                               because_of=root.id)
-        grouped.append(finding)
-    return grouped
+        elif finding.step == 1 and finding.status in (FAILED, ERROR):
+            for cause in finding.causes:
+                roots.setdefault(cause, finding)
+        grouped[index] = finding
+    return [grouped[index] for index in range(len(findings))]
 
 
 def _depends(finding: Finding, root: Finding, cause: str, order: dict[str, int]) -> bool:

@@ -197,6 +197,19 @@ def test_plain_http_works(client_for):
         assert c.get("/api.php/me", token=c.token()).status_code == 200
 
 
+def test_plain_http_on_the_tls_port_is_answered_as_apache_answers_it():
+    import requests
+
+    with Simulator("healthy") as sim:
+        session = requests.Session()
+        session.trust_env = False
+        reply = session.get(sim.env()["CRM_URL"].replace("https://", "http://") + "/login.php", timeout=5)
+        assert reply.status_code == 400 and "speaking plain HTTP to an SSL-enabled server port" in reply.text
+        # and the port still serves TLS to the next client
+        assert session.get(sim.env()["CRM_URL"] + "/api.php/version", verify=sim.env()["CRM_CA_BUNDLE"],
+                           timeout=5).status_code == 200
+
+
 def test_accepts_any_login(client_for):
     with Simulator("accepts-any-login", tls=False) as sim:
         c = client_for(sim)

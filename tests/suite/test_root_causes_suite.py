@@ -15,7 +15,7 @@ def grouped(run, root: str) -> list[str]:
 
 @pytest.mark.parametrize("preset, overrides, root, words", [
     ("untrusted-cert", {}, "R1.2", "is not trusted from this host"),
-    # Apache would answer plain http on its TLS port with a 400; the simulator drops it: either way no answer
+    # plain http on the TLS port: the simulator answers as Apache's mod_ssl does, HTTP 400 "speaking plain HTTP"
     ("healthy", {"CRM_URL": lambda sim: sim.env()["CRM_URL"].replace("https://", "http://")}, "R1.2",
      "CRM_URL says http://, but localhost port"),
 ])
@@ -31,7 +31,8 @@ def test_a_tls_problem_is_one_finding_and_the_checks_it_kept_from_running_say_so
                                      "R3.1, R3.2, R3.3, R4.2, R4.3, R4.4, R4.5, R5.3)"]
     assert "    NOT CHECKED, R1.2 failed first: R3.1, R3.2, R3.3, R3.4, R3.5" in run.output
     summary = run.output[run.output.index("Riva readiness"):]  # pytest's own per-test report keeps each test's words
-    assert "certificate verify failed" not in summary and "Remote end closed" not in summary  # said once, by R1.2
+    assert "certificate verify failed" not in summary and "HTTP 400" not in summary  # said once, by R1.2
+    assert "NO REST API" not in summary  # a 400 is no sign that the server lacks the API
 
 
 def test_a_refused_password_is_said_by_the_sign_ins_and_the_rest_is_not_checked(suite):

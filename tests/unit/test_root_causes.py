@@ -88,6 +88,20 @@ def test_only_a_failure_of_step_1_is_a_root_cause_and_only_later_checks_depend_o
     assert not_checked(kept) == kept
 
 
+def test_a_wrong_address_keeps_every_later_check_from_running_met_or_not():
+    # http:// on a TLS port: whatever a later check met (Apache's 400, a dropped connection), it did not run
+    findings = not_checked([finding("R1.2", "failed", "CRM_URL says http://", root_causes.ADDRESS),
+                            finding("R1.3", "failed", "no login page (HTTP 400)"),
+                            finding("R3.1", "error", "HTTP 400 for me"), finding("R2.3", "passed")])
+    assert [(f.id, f.status, f.because_of) for f in findings] == [
+        ("R1.2", "failed", None), ("R1.3", "error", "R1.2"), ("R3.1", "error", "R1.2"), ("R2.3", "passed", None)]
+    # a check that did not run because of it is no root of its own: the API sign-in's 400 is the address again
+    findings = not_checked([finding("R3.2", "failed", "cannot sign in", RIVA),
+                            finding("R1.5", "failed", "token endpoint answered HTTP 400", RIVA),
+                            finding("R1.2", "failed", "CRM_URL says http://", root_causes.ADDRESS)])
+    assert [(f.id, f.because_of) for f in findings] == [("R3.2", "R1.2"), ("R1.5", "R1.2"), ("R1.2", None)]
+
+
 def test_the_summary_names_the_root_cause_once_and_the_checks_it_kept_from_running_in_one_line():
     findings = not_checked([finding("R1.1", "failed", "port 1 refused the connection", CONNECTION),
                             finding("R1.2", "error", "no TLS session", CONNECTION),
