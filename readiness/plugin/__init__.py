@@ -46,6 +46,10 @@ def pytest_configure_node(node) -> None:
     gate.share_with_worker(node)
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    findings.without_traceback(item)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     root_causes.begin()  # what this check meets is its own
 

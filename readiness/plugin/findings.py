@@ -40,6 +40,19 @@ def attach(item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport,
     return report
 
 
+def without_traceback(item: pytest.Item) -> None:
+    """A finding's text is its message (attach() sets it): pytest need not render a traceback first, which parses
+    the source of every frame (0.2 s a failed check). A defect of the suite keeps its traceback."""
+    render = item.repr_failure
+
+    def repr_failure(excinfo, *args, **kwargs):
+        if excinfo.errisinstance((ReadinessError, CheckFailed)):
+            return str(excinfo.value)
+        return render(excinfo, *args, **kwargs)
+
+    item.repr_failure = repr_failure
+
+
 def of_report(requirement: Requirement, report, call, recorder: CheckRecorder | None) -> list[Finding]:
     outcomes = recorder.outcomes if recorder else []
     if report.skipped and recorder and recorder.deferred:

@@ -200,3 +200,13 @@ def test_the_previous_runs_outputs_are_set_aside_and_nothing_else_is_touched(tmp
     assert {p.name for p in tmp_path.iterdir()} == {"notes.txt", "previous-run"}  # the admin's own file stays
     assert {p.name for p in (tmp_path / "previous-run").iterdir()} == {"readiness.json", "junit.xml", "screenshots"}
     assert (tmp_path / "previous-run" / "readiness.json").read_text(encoding="utf-8") == "readiness.json"
+
+
+def test_a_finding_is_rendered_as_its_message_and_only_a_suite_defect_as_a_traceback():
+    item = SimpleNamespace(repr_failure=lambda excinfo, style=None: "a rendered traceback")
+    findings.without_traceback(item)
+    for error, shown in ((CheckFailed("R1.2 the certificate is not trusted"), "R1.2 the certificate is not trusted"),
+                         (CrmError("cannot connect"), "cannot connect"), (KeyError("defect"), "a rendered traceback")):
+        with pytest.raises(type(error)) as excinfo:
+            raise error
+        assert item.repr_failure(excinfo) == shown
