@@ -23,10 +23,10 @@ from readiness.__main__ import PROJECT_ROOT, demo_environment  # noqa: F401 (re-
 # R2.2's latency judgement must not flip a test that is not about it on a busy machine (errors still fail R2.2);
 # a test of R2.2's limits sets its own.
 RELAXED_LOAD_LIMITS = {"READINESS_LOAD_P95_MS": "60000", "READINESS_LOAD_P95_RATIO": "100"}
-# A short concurrency probe for a test not about R2.2: at most 120 requests (it is CPU-bound), which end it in well
+# A short concurrency probe for a test not about R2.2: at most 60 requests (it is CPU-bound), which end it in well
 # under a second on a machine that is not overloaded; its 3 s leave a busy one time for every session's first
 # answers, so "too few requests to judge" cannot flip the test either.
-QUICK_LOAD = {"READINESS_LOAD_SECONDS": "3", "READINESS_LOAD_MAX_REQUESTS": "120", **RELAXED_LOAD_LIMITS}
+QUICK_LOAD = {"READINESS_LOAD_SECONDS": "3", "READINESS_LOAD_MAX_REQUESTS": "60", **RELAXED_LOAD_LIMITS}
 
 
 @dataclass
