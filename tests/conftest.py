@@ -16,6 +16,19 @@ from readiness.browser import Browser, BrowserUnavailable, find_browser
 from readiness.config import BrowserSettings
 
 
+# The longest tests first, so that xdist deals them out to every worker at the start and the short ones fill in
+# at the end (no worker is left with a long test while the others are idle).
+_LAYERS_BY_COST = ("end_to_end", "suite", "integration", "simulator", "unit")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def cost_rank(item: pytest.Item) -> int:
+        layer = Path(str(item.path)).parent.name
+        return _LAYERS_BY_COST.index(layer) if layer in _LAYERS_BY_COST else len(_LAYERS_BY_COST)
+
+    items.sort(key=cost_rank)  # stable: within a layer, the order of the files
+
+
 _SIGNALS = [getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGBREAK") if hasattr(signal, name)]
 
 
