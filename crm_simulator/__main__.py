@@ -13,6 +13,7 @@ import argparse
 import signal
 import sys
 import time
+from pathlib import Path
 
 from .faults import describe as describe_faults
 from .presets import PRESETS, preset_argument
@@ -40,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="inject a fault, e.g. burst-5xx or latency:seconds=2 (repeatable; see --list-faults)")
     parser.add_argument("--list-faults", action="store_true", help="list the fault kinds and exit")
     parser.add_argument("--quiet", action="store_true", help="do not log requests")
+    parser.add_argument("--env-file", type=Path, metavar="PATH",
+                        help="also write the settings to this file (UTF-8), e.g. .env: the simulator as a staging CRM")
     parser.add_argument("--list-presets", action="store_true", help="list the presets and exit")
     parser.add_argument("--ldif", metavar="BASE_DN", help="print the preset's directory (one AD-style mailbox per "
                         "target, in the group cn=Riva Sync,ou=groups,BASE_DN) as LDIF and exit")
@@ -62,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         print("options: after=N (serve N matching requests first), count=N|all, scope=/path/prefix (default "
               "/api.php/), seconds=S, uses=N")
         return 0
+    if args.env_file and args.env_file.exists():  # as `python -m readiness init`: never replace someone's settings
+        print(f"error: {args.env_file} exists: remove it, or name another file with --env-file", file=sys.stderr)
+        return 2
     try:
         sim = Simulator(args.preset, host=args.host, port=args.port, tls=args.tls, base_path=args.base_path,
                         log_requests=not args.quiet, faults=args.fault)
@@ -88,8 +94,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"# preset: {preset.name} — {preset.description}")
         for fault in sim.faults.faults:
             print(f"# fault: {fault}")
-        for line in env_lines(sim.env()):
+        lines = list(env_lines(sim.env()))
+        for line in lines:
             print(line)
+        if args.env_file:  # written here, not by a shell redirect: PowerShell's would be UTF-16
+            args.env_file.write_text(f"# python -m crm_simulator --preset {preset.name}, while it serves\n"
+                                     + "\n".join(lines) + "\n", encoding="utf-8")
+            print(f"# Settings written to {args.env_file} (removed when the simulator stops)")
         print("# Serving until Ctrl-C.", flush=True)
         while sim.running:
             time.sleep(0.5)  # short sleeps keep Ctrl-C responsive on Windows too
@@ -97,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n# Stopped.", file=sys.stderr)
     finally:
         sim.stop()
+        if args.env_file:
+            args.env_file.unlink(missing_ok=True)  # its CA file and port are gone with the simulator
     return 0
 
 
