@@ -7,6 +7,7 @@ where .ci/run installs Node's packages and Chromium.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import shutil
@@ -154,3 +155,13 @@ _DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+")
 
 def _binary(name: str, data: bytes) -> bool:
     return name.endswith((".png", ".jpg", ".jpeg", ".gif", ".woff", ".woff2")) or b"\0" in data[:4096]
+
+
+def global_attachment(run, name: str) -> str:
+    """A run-level Allure attachment (allure.global_attach) by its name."""
+    folder = run.reports_dir / "allure-results"
+    for globals_file in folder.glob("*-globals.json"):
+        for attachment in json.loads(globals_file.read_text(encoding="utf-8")).get("attachments", []):
+            if attachment["name"] == name:
+                return (folder / attachment["source"]).read_text(encoding="utf-8")
+    raise AssertionError(f"no global attachment {name!r}")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from readiness.__main__ import PROJECT_ROOT
-from report_tools import (browse, distinct_pixel_bytes, embedded_files, report_generator_available,
+from report_tools import (browse, distinct_pixel_bytes, embedded_files, global_attachment, report_generator_available,
                           require_report_generator, visible_text)
 
 pytestmark = pytest.mark.slow
@@ -56,15 +56,6 @@ def junit_properties(run) -> dict[str, str]:
 def environment_properties(run) -> dict[str, str]:
     lines = (run.reports_dir / "allure-results" / "environment.properties").read_text(encoding="latin-1").splitlines()
     return dict(line.split("=", 1) for line in lines)
-
-
-def global_attachment(run, name: str) -> str:
-    folder = run.reports_dir / "allure-results"
-    for globals_file in folder.glob("*-globals.json"):
-        for attachment in json.loads(globals_file.read_text(encoding="utf-8")).get("attachments", []):
-            if attachment["name"] == name:
-                return (folder / attachment["source"]).read_text(encoding="utf-8")
-    raise AssertionError(f"no global attachment {name!r}")
 
 
 # -- waivers -------------------------------------------------------------------------------------

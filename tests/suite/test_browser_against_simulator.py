@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from report_tools import global_attachment
 
 pytestmark = pytest.mark.slow
 SCRIPTED_INSTEAD = ("no browser found at chromium, chromium-browser, google-chrome, google-chrome-stable, chrome on "
@@ -84,16 +85,8 @@ def test_without_a_browser_r14_falls_back_to_the_scripted_login_and_says_so(suit
     note = (f"NOTE R1.4 signed in with a scripted web login, not in a browser: {SCRIPTED_INSTEAD.split(':')[0]} - "
             "install Chrome or Chromium and its driver")
     assert any(line.startswith(f"    {note}") for line in run.output.splitlines())  # the terminal
-    assert any(line.startswith(f"    {note}") for line in _global_attachment(run, "Verdict and waivers").splitlines())
+    assert any(line.startswith(f"    {note}") for line in global_attachment(run, "Verdict and waivers").splitlines())
 
-
-def _global_attachment(run, name: str) -> str:
-    folder = run.reports_dir / "allure-results"
-    for globals_file in folder.glob("*-globals.json"):
-        for attachment in json.loads(globals_file.read_text(encoding="utf-8")).get("attachments", []):
-            if attachment["name"] == name:
-                return (folder / attachment["source"]).read_text(encoding="utf-8")
-    raise AssertionError(f"no global attachment {name!r}")
 
 
 def test_required_browser_missing_is_no_go_with_the_reason(suite, tmp_path):
