@@ -29,6 +29,14 @@ def test_list_presets():
         assert any(line.startswith(name + " ") and preset.description in line for line in lines)
 
 
+def test_an_existing_env_file_is_never_replaced(tmp_path):
+    settings = tmp_path / ".env"
+    settings.write_text("CRM_URL=https://crm.example.com\n", encoding="utf-8")
+    result = _run("--preset", "healthy", "--port", "0", "--env-file", str(settings))
+    assert result.returncode == 2 and f"{settings} exists: remove it, or name another file" in result.stderr
+    assert settings.read_text(encoding="utf-8") == "CRM_URL=https://crm.example.com\n"
+
+
 def test_unknown_preset_is_a_usage_error():
     result = _run("--preset", "nope")
     assert result.returncode == 2 and "nope" in result.stderr
