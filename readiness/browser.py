@@ -414,8 +414,9 @@ class _Visit:
 
 
 def web_sign_in(crm: CrmAddress, user: Credentials, settings: Settings, new_session: Callable[[], CrmSession],
-                keep_screenshot: Callable[[str, bytes], Path]) -> Outcome:
-    """R1.4: in a real browser where one can be used; else the scripted web login, saying so (unless required)."""
+                keep_screenshot: Callable[[str, bytes], Path], redactor: Redactor | None = None) -> Outcome:
+    """R1.4: in a real browser where one can be used; else the scripted web login, saying so (unless required).
+    `redactor` is the run's: what it learnt on the wire is masked in the captions drawn on the screenshots too."""
     choice = settings.browser
     if choice.mode == "off":
         return _noted(access.web_sign_in(crm, new_session(), user), "READINESS_BROWSER=off: a scripted web login")
@@ -427,7 +428,8 @@ def web_sign_in(crm: CrmAddress, user: Credentials, settings: Settings, new_sess
         der = tls.verified_certificate(crm, verify=settings.tls_verify, proxy=settings.proxy,
                                        timeout=settings.timeout) if crm.is_https else None
         seen = sign_in_with_browser(browser, crm, user, timeout=settings.timeout, proxy=settings.proxy,
-                                    pin=spki_pin(der) if der else None, redactor=Redactor(*settings.secrets))
+                                    pin=spki_pin(der) if der else None,
+                                    redactor=redactor or Redactor(*settings.secrets))
     except BrowserUnavailable as exc:
         if choice.mode == "required":
             raise BrowserUnavailable(f"READINESS_BROWSER=required, but {exc} — install Chrome or Chromium and its "

@@ -26,7 +26,8 @@ def open_login_page(crm, readiness_run):
 
 @when("the connection user signs in through the web login", target_fixture="outcome")
 def web_sign_in(crm, connection_credentials, settings, readiness_run, keep_screenshot):
-    return browser.web_sign_in(crm, connection_credentials, settings, readiness_run.session, keep_screenshot)
+    return browser.web_sign_in(crm, connection_credentials, settings, readiness_run.session, keep_screenshot,
+                               readiness_run.redactor)
 
 
 @when("the connection user signs in to the REST API", target_fixture="outcome")
